@@ -1,0 +1,15 @@
+"""The registry of traffic providers: one line per provider."""
+
+from ansible.module_utils.traffic.base import TrafficError
+from ansible.module_utils.traffic.configmap import ConfigMapTraffic
+
+PROVIDERS = {provider.name: provider for provider in (ConfigMapTraffic,)}
+
+
+def make_provider(cluster, provider, options, namespace):
+    """Return the provider named in the spec, bound to the cluster."""
+    if provider not in PROVIDERS:
+        raise TrafficError(
+            f"unknown traffic provider {provider!r}; choose one of {', '.join(sorted(PROVIDERS))}"
+        )
+    return PROVIDERS[provider](cluster, options or {}, namespace)

@@ -1,0 +1,74 @@
+"""Jinja filters for the canary roles.
+
+The logic lives in the project's module_utils (shared with the modules and the
+sandbox router); this file only exposes it to templates. Controller-side
+plugins cannot import a project's module_utils through ``ansible.module_utils``,
+so the files are loaded by path.
+"""
+
+import importlib.util
+import pathlib
+
+_MODULE_UTILS = pathlib.Path(__file__).resolve().parent.parent / "module_utils"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(
+        f"canary_runbooks_{name}", _MODULE_UTILS / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_bucketing = _load("bucketing")
+_workload = _load("workload")
+_timeline = _load("timeline")
+
+
+def canary_bucket(user_id):
+    """``'user-42' | canary_bucket`` -> the user's bucket, 0..99."""
+    return _bucketing.user_bucket(user_id)
+
+
+def canary_in(user_id, weight):
+    """``'user-42' | canary_in(20)`` -> whether the user sees the canary at 20%."""
+    return _bucketing.in_canary(user_id, int(weight))
+
+
+def canary_deployment(stable, release, image, replicas):
+    """The canary Deployment for ``release``: the stable Deployment with ``image``."""
+    workload = release["workload"]
+    return _workload.canary_deployment(
+        stable,
+        namespace=release["canary_namespace"],
+        name=workload["canary_name"],
+        image=image,
+        replicas=int(replicas),
+        container=workload.get("container"),
+    )
+
+
+def canary_service(stable, release):
+    """The canary Service for ``release`` derived from the stable Service."""
+    return _workload.canary_service(
+        stable, namespace=release["canary_namespace"], name=release["workload"]["canary_service"]
+    )
+
+
+def canary_container(deployment, container=None):
+    """The name of the container a release changes (the named one, else the first)."""
+    return _workload.target_container(deployment["spec"]["template"]["spec"], container)["name"]
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "canary_bucket": canary_bucket,
+            "canary_in": canary_in,
+            "canary_deployment": canary_deployment,
+            "canary_service": canary_service,
+            "canary_container": canary_container,
+            "canary_history": _timeline.history_lines,
+            "canary_stage_summary": _timeline.stage_summary,
+        }

@@ -1,0 +1,101 @@
+"""A small facade over kubernetes.core's API client for the canary modules.
+
+The modules reuse kubernetes.core for everything about talking to a cluster:
+its authentication arguments (kubeconfig, context, host, api_key, certificates,
+``K8S_AUTH_*`` environment variables), its client construction and its
+server-side dry run in check mode. This facade only turns the dynamic client's
+objects into plain dicts and a missing object into ``None``, so the release
+logic can be tested with an in-memory stand-in.
+"""
+
+import copy
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+
+try:
+    from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
+except ImportError:  # reported by AnsibleK8SModule's dependency check
+    ConflictError = NotFoundError = Exception
+
+
+def with_auth_options(**options):
+    """Return an argument spec: the given options plus kubernetes.core's auth options."""
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(options)
+    return spec
+
+
+class Conflict(Exception):
+    """An update lost a race: the object changed since it was read."""
+
+
+class Cluster:
+    """Reads and writes Kubernetes objects as plain dicts."""
+
+    def __init__(self, client):
+        self._client = client
+        self._resources = {}
+
+    @classmethod
+    def from_module(cls, module):
+        """Build from a module whose params carry kubernetes.core's auth options."""
+        return cls(get_api_client(module=module))
+
+    @property
+    def dry_run(self):
+        return self._client.dry_run
+
+    def _resource(self, api_version, kind):
+        key = (api_version, kind)
+        if key not in self._resources:
+            self._resources[key] = self._client.resource(kind, api_version)
+        return self._resources[key]
+
+    def get(self, api_version, kind, name, namespace=None):
+        """Return the object, or None when it does not exist."""
+        try:
+            found = self._client.get(
+                self._resource(api_version, kind), name=name, namespace=namespace
+            )
+        except NotFoundError:
+            return None
+        return found.to_dict()
+
+    def create(self, definition):
+        """Create the object; raise Conflict when it already exists."""
+        resource = self._resource(definition["apiVersion"], definition["kind"])
+        namespace = definition["metadata"].get("namespace")
+        try:
+            return self._client.create(resource, definition, namespace=namespace).to_dict()
+        except ConflictError as err:
+            raise Conflict(str(err)) from err
+
+    def replace(self, definition):
+        """Replace with optimistic concurrency: raise Conflict on a stale resourceVersion."""
+        resource = self._resource(definition["apiVersion"], definition["kind"])
+        metadata = definition["metadata"]
+        try:
+            return self._client.replace(
+                resource, definition, name=metadata["name"], namespace=metadata.get("namespace")
+            ).to_dict()
+        except ConflictError as err:
+            raise Conflict(str(err)) from err
+
+    def merge_patch(self, api_version, kind, name, namespace, patch):
+        resource = self._resource(api_version, kind)
+        return self._client.patch(
+            resource,
+            patch,
+            name=name,
+            namespace=namespace,
+            content_type="application/merge-patch+json",
+        ).to_dict()
+
+    def delete(self, api_version, kind, name, namespace=None):
+        """Delete the object; return False when it was already gone."""
+        try:
+            self._client.delete(self._resource(api_version, kind), name=name, namespace=namespace)
+        except NotFoundError:
+            return False
+        return True

@@ -1,0 +1,377 @@
+"""The release spec: its shape, its defaults and the rules no type check can express.
+
+``RELEASE_SPEC`` is an Ansible argument spec, so Ansible itself checks types,
+choices, required fields and unknown keys, and fills the plain defaults. On top
+of that ``cross_check`` enforces ranges and relations (weights 0-100 and
+strictly increasing, non-negative durations, URLs, failure limit >= 1) and
+``complete`` fills the defaults that depend on other fields. Every error names
+its field as ``canary.<path>``; nothing in the cluster is touched before the
+spec passes.
+"""
+
+import re
+from urllib.parse import urlsplit
+
+from ansible.module_utils.durations import DurationError, parse_duration
+from ansible.module_utils.traffic import PROVIDERS
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+PROMQL_DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
+ACTIONS = ("prepare", "promote", "validate", "rollback", "finalize", "release", "status")
+# Actions that start a release need to know which image to ship.
+ACTIONS_NEEDING_IMAGE = ("prepare", "release")
+
+DEFAULT_CHECKS = [
+    {"name": "error_rate", "type": "error_rate", "max": 0.01},
+    {"name": "latency_p99", "type": "latency", "quantile": 0.99, "max": 2.0},
+    {"name": "availability", "type": "availability", "min": 0.99},
+]
+
+CHECK_SPEC = {
+    "name": {"type": "str", "required": True},
+    "type": {
+        "type": "str",
+        "required": True,
+        "choices": ["error_rate", "latency", "availability", "promql"],
+    },
+    "quantile": {"type": "float"},
+    "query": {"type": "str"},
+    "min": {"type": "float"},
+    "max": {"type": "float"},
+}
+
+RELEASE_SPEC = {
+    "service": {"type": "str", "required": True},
+    "namespace": {"type": "str", "required": True},
+    "canary_namespace": {"type": "str"},
+    "image": {"type": "str", "default": ""},
+    "workload": {
+        "type": "dict",
+        "required": True,
+        "options": {
+            "kind": {"type": "str", "default": "Deployment", "choices": ["Deployment"]},
+            "name": {"type": "str", "required": True},
+            "container": {"type": "str"},
+            "service": {"type": "str"},
+        },
+    },
+    "traffic": {
+        "type": "dict",
+        "required": True,
+        "options": {
+            "provider": {"type": "str", "required": True, "choices": sorted(PROVIDERS)},
+            **{
+                name: {"type": "dict", "options": provider.OPTIONS}
+                for name, provider in PROVIDERS.items()
+            },
+        },
+    },
+    "stages": {
+        "type": "list",
+        "elements": "dict",
+        "required": True,
+        "options": {
+            "name": {"type": "str"},
+            "weight": {"type": "int", "required": True},
+            "replicas": {"type": "int"},
+            "bake": {"type": "raw", "default": 0},
+        },
+    },
+    "analysis": {
+        "type": "dict",
+        "required": True,
+        "options": {
+            "prometheus": {
+                "type": "dict",
+                "required": True,
+                "options": {
+                    "url": {"type": "str", "required": True},
+                    "timeout": {"type": "raw", "default": 5},
+                    "validate_certs": {"type": "bool", "default": True},
+                },
+            },
+            "interval": {"type": "raw", "default": "60s"},
+            "initial_delay": {"type": "raw", "default": 0},
+            "failure_limit": {"type": "int", "default": 2},
+            "window": {"type": "str", "default": "1m"},
+            "selector": {"type": "str"},
+            "metrics": {
+                "type": "dict",
+                "default": {},
+                "options": {
+                    "requests": {"type": "str", "default": "http_requests_total"},
+                    "duration": {"type": "str", "default": "http_request_duration_seconds"},
+                    "up": {"type": "str", "default": "up"},
+                },
+            },
+            "checks": {"type": "list", "elements": "dict", "options": CHECK_SPEC},
+        },
+    },
+    "validation": {
+        "type": "dict",
+        "required": True,
+        "options": {
+            "url": {"type": "str", "required": True},
+            "validate_certs": {"type": "bool", "default": True},
+            "timeout": {"type": "raw", "default": 10},
+            "canary_header": {"type": "str", "default": "X-Canary"},
+            "health_path": {"type": "str", "default": "/api/health"},
+            "functional": {
+                "type": "dict",
+                "default": {},
+                "options": {
+                    "method": {"type": "str", "default": "GET"},
+                    "path": {"type": "str", "default": "/api/health"},
+                    "body": {"type": "raw"},
+                    "status": {"type": "int", "default": 200},
+                    "expect": {"type": "str"},
+                },
+            },
+        },
+    },
+    "alertmanager": {
+        "type": "dict",
+        "default": {},
+        "options": {"url": {"type": "str"}},
+    },
+    "ledger": {
+        "type": "dict",
+        "default": {},
+        "options": {"name": {"type": "str"}, "namespace": {"type": "str"}},
+    },
+    "lock_ttl": {"type": "raw", "default": "10m"},
+    "rollout_timeout": {"type": "raw", "default": "5m"},
+    "rollback": {
+        "type": "dict",
+        "default": {},
+        "options": {
+            "canary": {
+                "type": "str",
+                "default": "scale_to_zero",
+                "choices": ["scale_to_zero", "delete"],
+            },
+        },
+    },
+    "cleanup": {
+        "type": "dict",
+        "default": {},
+        "options": {"delete_canary_namespace": {"type": "bool", "default": True}},
+    },
+}
+
+
+def _url_problem(value):
+    parts = urlsplit(value or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"must be an http:// or https:// URL with a host, got {value!r}"
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return f"has a malformed port: {value!r}"
+    return None
+
+
+class _Problems:
+    """Collects errors, each naming its field."""
+
+    def __init__(self):
+        self.errors = []
+
+    def add(self, field, message):
+        self.errors.append(f"canary.{field} {message}")
+
+    def duration(self, spec, key, field, positive=False):
+        """Return spec[key] parsed as seconds, or None after recording the problem."""
+        try:
+            seconds = parse_duration(spec[key])
+        except DurationError as err:
+            self.add(field, str(err))
+            return None
+        if positive and seconds <= 0:
+            self.add(field, f"must be greater than zero, got {spec[key]!r}")
+            return None
+        return seconds
+
+
+def _check_names(problems, spec):
+    for key in ("service", "namespace", "canary_namespace"):
+        value = spec.get(key)
+        if value and not DNS_LABEL.match(value):
+            problems.add(
+                key, f"must be a DNS label (lower case letters, digits, '-'), got {value!r}"
+            )
+    name = spec["workload"]["name"]
+    if not DNS_SUBDOMAIN.match(name):
+        problems.add("workload.name", f"must be a valid Kubernetes name, got {name!r}")
+
+
+def _check_stages(problems, spec):
+    stages = spec["stages"]
+    if not stages:
+        problems.add("stages", "must list at least one stage")
+    previous = None
+    for index, stage in enumerate(stages):
+        field = f"stages[{index}]"
+        weight = stage["weight"]
+        if not 0 <= weight <= 100:
+            problems.add(f"{field}.weight", f"must be between 0 and 100, got {weight}")
+        elif previous is not None and weight <= previous:
+            problems.add(
+                f"{field}.weight",
+                f"must be greater than the previous stage's weight {previous} "
+                f"(stages must strictly increase), got {weight}",
+            )
+        previous = weight
+        if stage.get("replicas") is not None and stage["replicas"] < 1:
+            problems.add(f"{field}.replicas", f"must be at least 1, got {stage['replicas']}")
+        seconds = problems.duration(stage, "bake", f"{field}.bake")
+        if seconds is not None:
+            stage["bake_seconds"] = seconds
+
+
+def _check_analysis(problems, analysis):
+    url_problem = _url_problem(analysis["prometheus"]["url"])
+    if url_problem:
+        problems.add("analysis.prometheus.url", url_problem)
+    timeout = problems.duration(
+        analysis["prometheus"], "timeout", "analysis.prometheus.timeout", positive=True
+    )
+    interval = problems.duration(analysis, "interval", "analysis.interval", positive=True)
+    delay = problems.duration(analysis, "initial_delay", "analysis.initial_delay")
+    analysis["prometheus"]["timeout_seconds"] = timeout
+    analysis["interval_seconds"] = interval
+    analysis["initial_delay_seconds"] = delay
+    if analysis["failure_limit"] < 1:
+        problems.add(
+            "analysis.failure_limit", f"must be at least 1, got {analysis['failure_limit']}"
+        )
+    if not PROMQL_DURATION.match(analysis["window"]):
+        problems.add(
+            "analysis.window",
+            f"must be a PromQL duration such as 30s or 1m, got {analysis['window']!r}",
+        )
+    checks = analysis["checks"] if analysis["checks"] is not None else DEFAULT_CHECKS
+    analysis["checks"] = checks
+    if not checks:
+        problems.add("analysis.checks", "must list at least one check")
+    seen = set()
+    for index, check in enumerate(checks):
+        field = f"analysis.checks[{index}]"
+        if check["name"] in seen:
+            problems.add(f"{field}.name", f"repeats the check name {check['name']!r}")
+        seen.add(check["name"])
+        if check.get("min") is None and check.get("max") is None:
+            problems.add(field, "needs a min or a max bound")
+        elif None not in (check.get("min"), check.get("max")) and check["min"] > check["max"]:
+            problems.add(field, f"has min {check['min']} greater than max {check['max']}")
+        if check["type"] == "latency" and not 0 < (check.get("quantile") or 0) < 1:
+            problems.add(
+                f"{field}.quantile",
+                f"must be between 0 and 1 (exclusive), got {check.get('quantile')}",
+            )
+        if check["type"] == "promql" and not (check.get("query") or "").strip():
+            problems.add(f"{field}.query", "is required for a promql check")
+
+
+def _check_validation(problems, validation):
+    url_problem = _url_problem(validation["url"])
+    if url_problem:
+        problems.add("validation.url", url_problem)
+    seconds = problems.duration(validation, "timeout", "validation.timeout", positive=True)
+    validation["timeout_seconds"] = seconds
+    for key in ("health_path",):
+        if not validation[key].startswith("/"):
+            problems.add(f"validation.{key}", f"must start with '/', got {validation[key]!r}")
+    path = validation["functional"]["path"]
+    if not path.startswith("/"):
+        problems.add("validation.functional.path", f"must start with '/', got {path!r}")
+
+
+def cross_check(spec, action, image=None):
+    """Check what the argument spec cannot, and fill dependent defaults.
+
+    ``spec`` has passed RELEASE_SPEC (types, choices, required keys). Returns
+    the list of errors; on success ``spec`` is completed in place.
+    """
+    problems = _Problems()
+    if action not in ACTIONS:
+        problems.add("action", f"must be one of {', '.join(ACTIONS)}, got {action!r}")
+    if image:
+        spec["image"] = image
+    if action in ACTIONS_NEEDING_IMAGE and not spec.get("image"):
+        problems.add("image", "is required to start a release: pass -e canary_image=<image:tag>")
+    _check_names(problems, spec)
+    _check_stages(problems, spec)
+    _check_analysis(problems, spec["analysis"])
+    _check_validation(problems, spec["validation"])
+    if spec["alertmanager"].get("url"):
+        url_problem = _url_problem(spec["alertmanager"]["url"])
+        if url_problem:
+            problems.add("alertmanager.url", url_problem)
+    for key in ("lock_ttl", "rollout_timeout"):
+        spec[f"{key}_seconds"] = problems.duration(spec, key, key, positive=True)
+    if not problems.errors:
+        complete(spec)
+    return problems.errors
+
+
+def complete(spec):
+    """Fill the defaults that are derived from other fields."""
+    spec["canary_namespace"] = spec.get("canary_namespace") or f"{spec['namespace']}-canary"
+    workload = spec["workload"]
+    workload["service"] = workload.get("service") or spec["service"]
+    workload["canary_name"] = f"{workload['name']}-canary"
+    workload["canary_service"] = f"{workload['service']}-canary"
+    provider = spec["traffic"]["provider"]
+    options = {
+        key: value["default"]
+        for key, value in PROVIDERS[provider].OPTIONS.items()
+        if "default" in value
+    }
+    options.update(
+        {k: v for k, v in (spec["traffic"].get(provider) or {}).items() if v is not None}
+    )
+    options["namespace"] = options.get("namespace") or spec["namespace"]
+    spec["traffic"]["options"] = options
+    replicas = 1
+    for stage in spec["stages"]:
+        replicas = stage.get("replicas") or replicas
+        stage["replicas"] = replicas
+        stage["name"] = stage.get("name") or f"{stage['weight']}%"
+    analysis = spec["analysis"]
+    analysis["selector"] = (
+        analysis.get("selector") or f'namespace="{spec["canary_namespace"]}",track="canary"'
+    )
+    ledger = spec["ledger"]
+    ledger["name"] = ledger.get("name") or f"{spec['service']}-canary-ledger"
+    ledger["namespace"] = ledger.get("namespace") or spec["namespace"]
+    ledger["lock"] = f"{spec['service']}-canary-lock"
+
+
+def cluster_problems(cluster, spec, provider):
+    """Check that the objects the spec names exist; read only."""
+    errors = []
+    if cluster.get("v1", "Namespace", spec["namespace"]) is None:
+        errors.append(f"canary.namespace: namespace {spec['namespace']!r} does not exist")
+        return errors
+    name = spec["workload"]["name"]
+    workload = cluster.get("apps/v1", "Deployment", name, spec["namespace"])
+    if workload is None:
+        errors.append(f"canary.workload.name: Deployment {spec['namespace']}/{name} does not exist")
+    else:
+        containers = [c["name"] for c in workload["spec"]["template"]["spec"]["containers"]]
+        wanted = spec["workload"].get("container")
+        if wanted and wanted not in containers:
+            errors.append(
+                f"canary.workload.container: Deployment {name} has no container {wanted!r} "
+                f"(it has {', '.join(containers)})"
+            )
+    service = spec["workload"]["service"]
+    if cluster.get("v1", "Service", service, spec["namespace"]) is None:
+        errors.append(
+            f"canary.workload.service: Service {spec['namespace']}/{service} does not exist"
+        )
+    if provider.read_weight() is None:
+        errors.append(f"canary.traffic: {provider.describe()} does not exist")
+    return errors

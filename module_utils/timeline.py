@@ -1,0 +1,76 @@
+"""Human-readable views of the ledger: what status.yml and the demo print.
+
+Pure functions on the ledger state (as returned by canary_state), loaded by
+the filter plugin.
+"""
+
+
+def _value(value):
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def history_lines(ledger):
+    """One line per history entry, oldest first."""
+    lines = []
+    for entry in ledger.get("history", []):
+        details = {k: v for k, v in entry.items() if k not in ("at", "event", "values")}
+        text = f"{entry.get('at', '')}  {entry.get('event', '?')}"
+        if "values" in entry:
+            text += "  " + "  ".join(
+                f"{name}={_value(value)} {result}"
+                for name, (value, result) in sorted(entry["values"].items())
+            )
+        if details:
+            text += "  " + " ".join(f"{k}={_value(v)}" for k, v in sorted(details.items()))
+        lines.append(text)
+    return lines
+
+
+def stage_summary(ledger):
+    """Per stage: weight, number of measurements, worst value of each check, outcome."""
+    stages = {}
+    for entry in ledger.get("history", []):
+        number = entry.get("stage")
+        if not number:
+            continue
+        stage = stages.setdefault(number, {"stage": number, "measurements": 0, "worst": {}})
+        event = entry.get("event")
+        if event == "stage_started":
+            stage["weight"] = entry.get("weight")
+        elif event == "measurement":
+            stage["measurements"] += 1
+            for name, (value, result) in entry.get("values", {}).items():
+                worst = stage["worst"].get(name)
+                if (
+                    worst is None
+                    or result != "pass"
+                    or (
+                        value is not None
+                        and worst[1] == "pass"
+                        and worst[0] is not None
+                        and value > worst[0]
+                    )
+                ):
+                    stage["worst"][name] = (value, result)
+        elif event in ("stage_passed", "stage_failed"):
+            stage["outcome"] = event.split("_", 1)[1]
+            stage["reason"] = entry.get("reason", "")
+    lines = []
+    for number in sorted(stages):
+        stage = stages[number]
+        values = "  ".join(
+            f"{name}={_value(value)} ({result})"
+            for name, (value, result) in sorted(stage["worst"].items())
+        )
+        line = (
+            f"stage {number} ({stage.get('weight', '?')}%): {stage.get('outcome', 'in progress')}, "
+            f"{stage['measurements']} measurements; worst: {values or 'none'}"
+        )
+        if stage.get("outcome") == "failed" and stage.get("reason"):
+            line += f"; failed on: {stage['reason']}"
+        lines.append(line)
+    return lines
