@@ -7,8 +7,8 @@ short_description: Validate a canary release spec before anything changes
 description:
   - Checks the release spec of one service (the C(canary) variable tree in C(group_vars)) and
     returns it completed with its defaults as the fact C(canary_release).
-  - Types, choices, required fields and unknown keys are checked by Ansible's argument spec;
-    ranges and relations (weights between 0 and 100 and strictly increasing, non-negative
+  - Types, choices, required fields and unknown keys are checked with Ansible's argument spec
+    validator against C(RELEASE_SPEC) in C(module_utils/spec.py); ranges and relations (weights between 0 and 100 and strictly increasing, non-negative
     durations, well-formed URLs, C(failure_limit) of at least 1) by the module.
   - Unless O(check_cluster=false), also checks that the namespace, the stable Deployment and
     Service and the traffic object exist. It only reads the cluster.
@@ -63,7 +63,7 @@ errors:
 """
 
 from ansible.module_utils.cluster import Cluster, with_auth_options
-from ansible.module_utils.spec import ACTIONS, RELEASE_SPEC, cluster_problems, cross_check
+from ansible.module_utils.spec import ACTIONS, cluster_problems, validate_release
 from ansible.module_utils.traffic import make_provider
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
@@ -71,15 +71,16 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import An
 def main():
     module = AnsibleK8SModule(
         argument_spec=with_auth_options(
-            spec={"type": "dict", "required": True, "options": RELEASE_SPEC},
+            spec={"type": "dict", "required": True},
             action={"type": "str", "required": True, "choices": list(ACTIONS)},
             image={"type": "str"},
             check_cluster={"type": "bool", "default": True},
         ),
         supports_check_mode=True,
     )
-    spec = module.params["spec"]
-    errors = cross_check(spec, module.params["action"], module.params["image"])
+    spec, errors = validate_release(
+        module.params["spec"], module.params["action"], module.params["image"]
+    )
     if not errors and module.params["check_cluster"]:
         cluster = Cluster.from_module(module)
         provider = make_provider(

@@ -9,9 +9,11 @@ its field as ``canary.<path>``; nothing in the cluster is touched before the
 spec passes.
 """
 
+import copy
 import re
 from urllib.parse import urlsplit
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.durations import DurationError, parse_duration
 from ansible.module_utils.traffic import PROVIDERS
 
@@ -288,6 +290,24 @@ def _check_validation(problems, validation):
         problems.add("validation.functional.path", f"must start with '/', got {path!r}")
 
 
+def validate_release(raw, action, image=None):
+    """Validate a raw spec; return ``(completed spec, errors)``.
+
+    Ansible's argument-spec validator checks the shape (its messages name the
+    field as ``canary -> traffic`` or ``canary.workload.bogus``), then
+    ``cross_check`` the rest. The spec is only completed when both pass.
+    """
+    # Deep copies: the validator hands out the spec's default dicts and the caller's
+    # own dicts, and completing the spec must change neither.
+    argument_spec = {"canary": {"type": "dict", "options": copy.deepcopy(RELEASE_SPEC)}}
+    result = ArgumentSpecValidator(argument_spec).validate({"canary": copy.deepcopy(raw)})
+    if result.error_messages:
+        return None, list(result.error_messages)
+    spec = result.validated_parameters["canary"]
+    errors = cross_check(spec, action, image)
+    return (None, errors) if errors else (spec, [])
+
+
 def cross_check(spec, action, image=None):
     """Check what the argument spec cannot, and fill dependent defaults.
 
@@ -324,16 +344,9 @@ def complete(spec):
     workload["canary_name"] = f"{workload['name']}-canary"
     workload["canary_service"] = f"{workload['service']}-canary"
     provider = spec["traffic"]["provider"]
-    options = {
-        key: value["default"]
-        for key, value in PROVIDERS[provider].OPTIONS.items()
-        if "default" in value
-    }
-    options.update(
-        {k: v for k, v in (spec["traffic"].get(provider) or {}).items() if v is not None}
+    spec["traffic"]["options"] = PROVIDERS[provider].resolve_options(
+        spec["traffic"].get(provider), spec["namespace"]
     )
-    options["namespace"] = options.get("namespace") or spec["namespace"]
-    spec["traffic"]["options"] = options
     replicas = 1
     for stage in spec["stages"]:
         replicas = stage.get("replicas") or replicas

@@ -27,8 +27,16 @@ class TrafficProvider(abc.ABC):
 
     def __init__(self, cluster, options, namespace):
         self.cluster = cluster
-        self.options = options
-        self.namespace = options.get("namespace") or namespace
+        self.options = self.resolve_options(options, namespace)
+        self.namespace = self.options["namespace"]
+
+    @classmethod
+    def resolve_options(cls, options, namespace):
+        """The options with the provider's defaults filled in; namespace defaults to the service's."""
+        resolved = {key: spec["default"] for key, spec in cls.OPTIONS.items() if "default" in spec}
+        resolved.update({key: value for key, value in (options or {}).items() if value is not None})
+        resolved["namespace"] = resolved.get("namespace") or namespace
+        return resolved
 
     @abc.abstractmethod
     def describe(self):

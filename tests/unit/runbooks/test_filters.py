@@ -1,0 +1,63 @@
+import hashlib
+
+from filter_plugins.canary import FilterModule
+
+
+def test_bucket_is_the_plan_md5_rule():
+    filters = FilterModule().filters()
+    for user in ("user-000001", "13800138000", "ops@example.com"):
+        expected = int(hashlib.md5(user.encode()).hexdigest()[:8], 16) % 100
+        assert filters["canary_bucket"](user) == expected
+        assert filters["canary_in"](user, expected + 1) is True
+        assert filters["canary_in"](user, expected) is False
+
+
+def test_canary_is_sticky_and_monotone():
+    canary_in = FilterModule().filters()["canary_in"]
+    users = [f"user-{i:06d}" for i in range(20000)]
+    previous = set()
+    for weight in (5, 20, 50, 100):
+        current = {u for u in users if canary_in(u, weight)}
+        assert previous <= current
+        assert abs(len(current) / len(users) - weight / 100) < 0.01
+        previous = current
+
+
+def test_stage_summary_and_history():
+    filters = FilterModule().filters()
+    ledger = {
+        "history": [
+            {"at": "t0", "event": "stage_started", "stage": 1, "weight": 5},
+            {
+                "at": "t1",
+                "event": "measurement",
+                "stage": 1,
+                "verdict": "pass",
+                "failed_checks": 0,
+                "values": {"error_rate": [0.0, "pass"]},
+            },
+            {
+                "at": "t2",
+                "event": "measurement",
+                "stage": 1,
+                "verdict": "fail",
+                "failed_checks": 1,
+                "values": {"error_rate": [0.031, "fail"]},
+            },
+            {
+                "at": "t3",
+                "event": "stage_failed",
+                "stage": 1,
+                "weight": 5,
+                "reason": "error_rate = 0.031 > max 0.01",
+            },
+        ]
+    }
+    assert filters["canary_stage_summary"](ledger) == [
+        "stage 1 (5%): failed, 2 measurements; worst: error_rate=0.031 (fail); "
+        "failed on: error_rate = 0.031 > max 0.01"
+    ]
+    lines = filters["canary_history"](ledger)
+    assert (
+        lines[2] == "t2  measurement  error_rate=0.031 fail  failed_checks=1 stage=1 verdict=fail"
+    )

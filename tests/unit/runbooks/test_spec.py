@@ -1,0 +1,79 @@
+import pytest
+from ansible.module_utils.spec import validate_release
+
+from tests.bad_specs import BAD_SPECS, GOOD_SPEC, merged
+
+
+def test_good_spec_is_completed_with_defaults():
+    spec, errors = validate_release(merged({}), "release")
+    assert errors == []
+    assert spec["canary_namespace"] == "yyc3-short-drama-canary"
+    assert spec["workload"]["canary_name"] == "frontend-deployment-canary"
+    assert spec["workload"]["service"] == "frontend"
+    assert spec["traffic"]["options"] == {
+        "name": "traffic-config",
+        "key": "canary_percentage",
+        "namespace": "yyc3-short-drama",
+    }
+    assert [s["bake_seconds"] for s in spec["stages"]] == [10.0] * 4
+    assert spec["analysis"]["interval_seconds"] == 2.0
+    assert spec["analysis"]["selector"] == 'namespace="yyc3-short-drama-canary",track="canary"'
+    assert [c["name"] for c in spec["analysis"]["checks"]] == [
+        "error_rate",
+        "latency_p99",
+        "availability",
+    ]
+    assert spec["ledger"] == {
+        "name": "frontend-canary-ledger",
+        "namespace": "yyc3-short-drama",
+        "lock": "frontend-canary-lock",
+    }
+    assert spec["lock_ttl_seconds"] == 600.0
+
+
+def test_replicas_carry_over_from_the_previous_stage():
+    spec, _ = validate_release(
+        merged({"stages": [{"weight": 5, "replicas": 3}, {"weight": 50}]}), "release"
+    )
+    assert [s["replicas"] for s in spec["stages"]] == [3, 3]
+    assert [s["name"] for s in spec["stages"]] == ["5%", "50%"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"), [c[1:] for c in BAD_SPECS], ids=[c[0] for c in BAD_SPECS]
+)
+def test_bad_spec_names_the_field(change, field):
+    spec, errors = validate_release(merged(change), "release")
+    assert spec is None
+    assert any(field in error for error in errors), errors
+
+
+def test_release_needs_an_image_but_rollback_does_not():
+    without_image = merged({"image": ""})
+    _, errors = validate_release(without_image, "release")
+    assert errors == [
+        "canary.image is required to start a release: pass -e canary_image=<image:tag>"
+    ]
+    spec, errors = validate_release(without_image, "rollback")
+    assert errors == [] and spec["image"] == ""
+
+
+def test_image_argument_overrides_the_spec():
+    spec, _ = validate_release(merged({}), "release", image="yyc3/short-drama-frontend:2.0.0")
+    assert spec["image"] == "yyc3/short-drama-frontend:2.0.0"
+
+
+def test_every_problem_is_reported_at_once():
+    change = {"stages": [{"weight": 150}], "analysis": {"failure_limit": 0}}
+    _, errors = validate_release(merged(change), "release")
+    assert len(errors) == 2
+
+
+def test_good_spec_is_not_modified():
+    before = merged({})
+    validate_release(before, "release")
+    assert before == merged({}) and GOOD_SPEC["stages"][0] == {
+        "weight": 5,
+        "replicas": 1,
+        "bake": "10s",
+    }

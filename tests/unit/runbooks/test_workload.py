@@ -1,0 +1,82 @@
+from ansible.module_utils.workload import canary_deployment, canary_service, container_image
+
+STABLE = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {
+        "name": "frontend-deployment",
+        "namespace": "shop",
+        "uid": "u1",
+        "resourceVersion": "9",
+        "generation": 3,
+        "creationTimestamp": "2026-01-01T00:00:00Z",
+        "labels": {"app": "frontend", "track": "stable"},
+        "annotations": {"deployment.kubernetes.io/revision": "3", "team": "video"},
+    },
+    "spec": {
+        "replicas": 4,
+        "selector": {"matchLabels": {"app": "frontend", "track": "stable"}},
+        "template": {
+            "metadata": {"labels": {"app": "frontend", "track": "stable"}},
+            "spec": {
+                "containers": [
+                    {"name": "proxy", "image": "envoy:1"},
+                    {"name": "frontend", "image": "app:1", "env": [{"name": "A", "value": "1"}]},
+                ]
+            },
+        },
+    },
+    "status": {"readyReplicas": 4},
+}
+
+
+def test_canary_deployment_changes_only_image_track_and_replicas():
+    canary = canary_deployment(
+        STABLE, "shop-canary", "frontend-deployment-canary", "app:2", 1, "frontend"
+    )
+    assert canary["metadata"] == {
+        "name": "frontend-deployment-canary",
+        "namespace": "shop-canary",
+        "labels": {
+            "app": "frontend",
+            "track": "canary",
+            "app.kubernetes.io/managed-by": "canary-runbooks",
+        },
+        "annotations": {"team": "video"},
+    }
+    assert "status" not in canary
+    assert canary["spec"]["replicas"] == 1
+    assert canary["spec"]["selector"]["matchLabels"] == {"app": "frontend", "track": "canary"}
+    containers = canary["spec"]["template"]["spec"]["containers"]
+    assert containers == [
+        {"name": "proxy", "image": "envoy:1"},
+        {"name": "frontend", "image": "app:2", "env": [{"name": "A", "value": "1"}]},
+    ]
+    assert container_image(STABLE, "frontend") == "app:1"  # the stable object is untouched
+
+
+def test_first_container_by_default():
+    canary = canary_deployment(STABLE, "c", "x", "envoy:2", 1)
+    assert canary["spec"]["template"]["spec"]["containers"][0]["image"] == "envoy:2"
+
+
+def test_canary_service_selects_canary_pods_only():
+    stable = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "frontend", "namespace": "shop", "uid": "u"},
+        "spec": {
+            "type": "NodePort",
+            "clusterIP": "10.0.0.1",
+            "clusterIPs": ["10.0.0.1"],
+            "selector": {"app": "frontend", "track": "stable"},
+            "ports": [{"port": 80, "targetPort": 8080, "nodePort": 30080}],
+        },
+    }
+    canary = canary_service(stable, "shop-canary", "frontend-canary")
+    assert canary["spec"] == {
+        "type": "ClusterIP",
+        "selector": {"app": "frontend", "track": "canary"},
+        "ports": [{"port": 80, "targetPort": 8080}],
+    }
+    assert canary["metadata"]["namespace"] == "shop-canary"
