@@ -13,13 +13,17 @@ import copy
 import re
 from urllib.parse import urlsplit
 
+from ansible.module_utils.analysis.spec import (
+    ANALYSIS_ARGUMENT_SPEC,
+    AnalysisSpecError,
+    validate_analysis,
+)
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.durations import DurationError, parse_duration
 from ansible.module_utils.traffic import PROVIDERS
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-PROMQL_DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
 ACTIONS = ("prepare", "promote", "validate", "rollback", "finalize", "release", "status")
 # Actions that start a release need to know which image to ship.
 ACTIONS_NEEDING_IMAGE = ("prepare", "release")
@@ -29,19 +33,6 @@ DEFAULT_CHECKS = [
     {"name": "latency_p99", "type": "latency", "quantile": 0.99, "max": 2.0},
     {"name": "availability", "type": "availability", "min": 0.99},
 ]
-
-CHECK_SPEC = {
-    "name": {"type": "str", "required": True},
-    "type": {
-        "type": "str",
-        "required": True,
-        "choices": ["error_rate", "latency", "availability", "promql"],
-    },
-    "quantile": {"type": "float"},
-    "query": {"type": "str"},
-    "min": {"type": "float"},
-    "max": {"type": "float"},
-}
 
 RELEASE_SPEC = {
     "service": {"type": "str", "required": True},
@@ -84,30 +75,14 @@ RELEASE_SPEC = {
         "type": "dict",
         "required": True,
         "options": {
-            "prometheus": {
-                "type": "dict",
-                "required": True,
-                "options": {
-                    "url": {"type": "str", "required": True},
-                    "timeout": {"type": "raw", "default": 5},
-                    "validate_certs": {"type": "bool", "default": True},
-                },
-            },
+            **ANALYSIS_ARGUMENT_SPEC,
+            # Derived from the canary namespace when not given.
+            "selector": {"type": "str"},
+            # The plan's three checks when not given.
+            "checks": {**ANALYSIS_ARGUMENT_SPEC["checks"], "required": False},
             "interval": {"type": "raw", "default": "60s"},
             "initial_delay": {"type": "raw", "default": 0},
             "failure_limit": {"type": "int", "default": 2},
-            "window": {"type": "str", "default": "1m"},
-            "selector": {"type": "str"},
-            "metrics": {
-                "type": "dict",
-                "default": {},
-                "options": {
-                    "requests": {"type": "str", "default": "http_requests_total"},
-                    "duration": {"type": "str", "default": "http_request_duration_seconds"},
-                    "up": {"type": "str", "default": "up"},
-                },
-            },
-            "checks": {"type": "list", "elements": "dict", "options": CHECK_SPEC},
         },
     },
     "validation": {
@@ -181,7 +156,7 @@ class _Problems:
         self.errors = []
 
     def add(self, field, message):
-        self.errors.append(f"canary.{field} {message}")
+        self.errors.append(f"canary.{field}: {message}")
 
     def duration(self, spec, key, field, positive=False):
         """Return spec[key] parsed as seconds, or None after recording the problem."""
@@ -232,48 +207,28 @@ def _check_stages(problems, spec):
             stage["bake_seconds"] = seconds
 
 
-def _check_analysis(problems, analysis):
-    url_problem = _url_problem(analysis["prometheus"]["url"])
-    if url_problem:
-        problems.add("analysis.prometheus.url", url_problem)
-    timeout = problems.duration(
-        analysis["prometheus"], "timeout", "analysis.prometheus.timeout", positive=True
+def _check_analysis(problems, spec):
+    analysis = spec["analysis"]
+    canary_namespace = spec.get("canary_namespace") or f"{spec['namespace']}-canary"
+    analysis["selector"] = analysis.get("selector") or (
+        f'namespace="{canary_namespace}",track="canary"'
     )
-    interval = problems.duration(analysis, "interval", "analysis.interval", positive=True)
-    delay = problems.duration(analysis, "initial_delay", "analysis.initial_delay")
-    analysis["prometheus"]["timeout_seconds"] = timeout
-    analysis["interval_seconds"] = interval
-    analysis["initial_delay_seconds"] = delay
+    if analysis.get("checks") is None:
+        analysis["checks"] = copy.deepcopy(DEFAULT_CHECKS)
+    try:
+        spec["analysis"] = analysis = validate_analysis(analysis, prefix="canary.analysis")
+    except AnalysisSpecError as err:
+        problems.errors.extend(err.errors)
+    analysis["interval_seconds"] = problems.duration(
+        analysis, "interval", "analysis.interval", positive=True
+    )
+    analysis["initial_delay_seconds"] = problems.duration(
+        analysis, "initial_delay", "analysis.initial_delay"
+    )
     if analysis["failure_limit"] < 1:
         problems.add(
             "analysis.failure_limit", f"must be at least 1, got {analysis['failure_limit']}"
         )
-    if not PROMQL_DURATION.match(analysis["window"]):
-        problems.add(
-            "analysis.window",
-            f"must be a PromQL duration such as 30s or 1m, got {analysis['window']!r}",
-        )
-    checks = analysis["checks"] if analysis["checks"] is not None else DEFAULT_CHECKS
-    analysis["checks"] = checks
-    if not checks:
-        problems.add("analysis.checks", "must list at least one check")
-    seen = set()
-    for index, check in enumerate(checks):
-        field = f"analysis.checks[{index}]"
-        if check["name"] in seen:
-            problems.add(f"{field}.name", f"repeats the check name {check['name']!r}")
-        seen.add(check["name"])
-        if check.get("min") is None and check.get("max") is None:
-            problems.add(field, "needs a min or a max bound")
-        elif None not in (check.get("min"), check.get("max")) and check["min"] > check["max"]:
-            problems.add(field, f"has min {check['min']} greater than max {check['max']}")
-        if check["type"] == "latency" and not 0 < (check.get("quantile") or 0) < 1:
-            problems.add(
-                f"{field}.quantile",
-                f"must be between 0 and 1 (exclusive), got {check.get('quantile')}",
-            )
-        if check["type"] == "promql" and not (check.get("query") or "").strip():
-            problems.add(f"{field}.query", "is required for a promql check")
 
 
 def _check_validation(problems, validation):
@@ -323,7 +278,7 @@ def cross_check(spec, action, image=None):
         problems.add("image", "is required to start a release: pass -e canary_image=<image:tag>")
     _check_names(problems, spec)
     _check_stages(problems, spec)
-    _check_analysis(problems, spec["analysis"])
+    _check_analysis(problems, spec)
     _check_validation(problems, spec["validation"])
     if spec["alertmanager"].get("url"):
         url_problem = _url_problem(spec["alertmanager"]["url"])

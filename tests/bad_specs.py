@@ -39,7 +39,7 @@ BAD_SPECS = [
     (
         "stages-not-increasing",
         {"stages": [{"weight": 20}, {"weight": 5}]},
-        "canary.stages[1].weight must be greater than",
+        "canary.stages[1].weight: must be greater than",
     ),
     ("stages-repeated-weight", {"stages": [{"weight": 20}, {"weight": 20}]}, "canary.stages[1]"),
     ("no-stages", {"stages": []}, "canary.stages"),

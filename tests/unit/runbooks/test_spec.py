@@ -52,7 +52,7 @@ def test_release_needs_an_image_but_rollback_does_not():
     without_image = merged({"image": ""})
     _, errors = validate_release(without_image, "release")
     assert errors == [
-        "canary.image is required to start a release: pass -e canary_image=<image:tag>"
+        "canary.image: is required to start a release: pass -e canary_image=<image:tag>"
     ]
     spec, errors = validate_release(without_image, "rollback")
     assert errors == [] and spec["image"] == ""

@@ -1,0 +1,74 @@
+# Two commands for a new machine: `make demo` (the main job on the sandbox) and
+# `make test` (every test). Both install what they need: Python packages into
+# .venv, Debian packages (prometheus, kubectl) with apt-get.
+
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup system-packages demo test lint unit conformance integration molecule bench \
+        sandbox-up sandbox-down sandbox-status clean
+
+setup: $(STAMP) system-packages
+
+$(STAMP): requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+# Debian's Prometheus runs as a plain process in the sandbox; kubectl drives the
+# conformance tests. Installed only when missing.
+system-packages:
+	@missing=""; \
+	command -v prometheus >/dev/null && command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v kubectl >/dev/null || missing="$$missing kubectl"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+demo: setup
+	$(PYTHON) -m sandbox.demo
+
+test: setup lint
+	$(PYTHON) -m pytest tests
+	$(MAKE) molecule
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/yamllint --strict .
+	$(VENV)/bin/ansible-lint --offline --profile production
+
+unit: $(STAMP)
+	$(PYTHON) -m pytest tests/unit
+
+conformance: setup
+	$(PYTHON) -m pytest tests/conformance
+
+integration: setup
+	$(PYTHON) -m pytest tests/integration
+
+molecule: setup
+	cd $(CURDIR) && $(VENV)/bin/molecule test -s sandbox
+
+bench: setup
+	$(PYTHON) -m bench
+
+sandbox-up: setup
+	$(PYTHON) -m sandbox up
+
+sandbox-down:
+	$(PYTHON) -m sandbox down
+
+sandbox-status:
+	$(PYTHON) -m sandbox status
+
+clean: sandbox-down
+	rm -rf .sandbox .pytest_cache .ruff_cache
