@@ -1,0 +1,354 @@
+"""``python -m sandbox up|down|status|wait-ready``: the sandbox as one command.
+
+``up`` starts, each detached with a PID file and a log under the state dir: the API
+server, then (after seeding it from ``sandbox/manifests/``) the kubelet, the router,
+Prometheus and the load generator; then it waits until the stable Deployment is ready,
+the router answers through to stable and Prometheus has scraped the apps. If anything
+fails on the way, what was started is stopped again and the error is printed.
+``down`` stops everything by PID, app processes included, and is idempotent.
+
+Ports come from flags, else the environment (``SANDBOX_API_PORT``,
+``SANDBOX_ROUTER_PORT``, ``SANDBOX_ROUTER_ADMIN_PORT``, ``SANDBOX_PROMETHEUS_PORT``),
+else the defaults. ``up`` records them in ``<state-dir>/state.json`` so that the other
+commands find the running sandbox without repeating them.
+"""
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import sys
+import time
+
+import requests
+import yaml
+
+from sandbox import kubeapi, procs, prometheus
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MANIFESTS = os.path.join(PROJECT_ROOT, "sandbox", "manifests")
+ROUTER_CONFIG = os.path.join(PROJECT_ROOT, "sandbox", "router.yaml")
+PORTS = {  # setting -> (flag, environment variable, default, what listens there)
+    "api_port": ("--api-port", "SANDBOX_API_PORT", 16443, "API server"),
+    "router_port": ("--router-port", "SANDBOX_ROUTER_PORT", 18080, "router"),
+    "router_admin_port": (
+        "--router-admin-port",
+        "SANDBOX_ROUTER_ADMIN_PORT",
+        18081,
+        "router admin",
+    ),
+    "prometheus_port": ("--prometheus-port", "SANDBOX_PROMETHEUS_PORT", 19090, "Prometheus"),
+}
+# Start order; ``down`` goes the other way, so the kubelet can still delete its pods.
+COMPONENTS = ("apiserver", "kubelet", "router", "prometheus", "loadgen")
+SERVERS = COMPONENTS[:-1]  # the load generator may end by itself
+STABLE = ("yyc3-short-drama", "frontend-deployment")
+
+
+class SandboxError(Exception):
+    """Something the user has to fix; printed without a traceback."""
+
+
+class Sandbox:
+    def __init__(self, state_dir, ports):
+        self.state_dir = os.path.abspath(os.path.join(PROJECT_ROOT, state_dir))
+        self.ports = ports
+        self.api = f"http://127.0.0.1:{ports['api_port']}"
+        self.python_env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (PROJECT_ROOT, os.environ.get("PYTHONPATH")) if p
+            ),
+        }
+
+    def path(self, *parts):
+        return os.path.join(self.state_dir, *parts)
+
+    def pid(self, name):
+        return procs.read_pid(self.path("pids", name + ".pid"))
+
+    def marker(self, name):
+        """What a component's command line contains, to check a PID before signalling it."""
+        return self.path("prometheus") if name == "prometheus" else f"sandbox.{name}"
+
+    def running(self, name):
+        return procs.running(self.pid(name), self.marker(name))
+
+    def app_pids(self):
+        return [procs.read_pid(p) for p in glob.glob(self.path("pids", "apps", "*.pid"))]
+
+    # -- up -------------------------------------------------------------------------
+
+    def up(self, load, timeout):
+        live = [name for name in COMPONENTS if self.running(name)]
+        if live:
+            raise SandboxError(
+                f"a sandbox already runs from {self.state_dir} ({', '.join(live)}); "
+                "run `python -m sandbox down` first"
+            )
+        binary = shutil.which("prometheus")
+        if not binary:
+            raise SandboxError("prometheus not found on PATH (Debian: apt-get install prometheus)")
+        for setting, (flag, _, _, what) in PORTS.items():
+            port = self.ports[setting]
+            if not procs.port_free(port):
+                raise SandboxError(
+                    f"port {port} for the {what} is already in use; pick another with {flag}"
+                )
+        for sub in ("pids/apps", "logs/apps", "file_sd", "prometheus"):
+            os.makedirs(self.path(sub), exist_ok=True)
+        with open(self.path("state.json"), "w") as handle:
+            json.dump({"ports": self.ports, "started": time.time()}, handle, indent=1)
+        self.write_kubeconfig()
+        try:
+            self.start_all(binary, load, timeout)
+        except BaseException:
+            self.down()
+            raise
+
+    def start_all(self, binary, load, timeout):
+        ports = self.ports
+        self.start_module("apiserver", "--port", ports["api_port"], "--pods-from-kubelet")
+        self.wait("API server", self.api_answers, 20)
+        self.seed()
+        self.start_module("kubelet", "--apiserver", self.api, "--state-dir", self.state_dir)
+        self.start_module(
+            "router",
+            *("--config", ROUTER_CONFIG, "--apiserver", self.api),
+            *("--port", ports["router_port"], "--admin-port", ports["router_admin_port"]),
+        )
+        config = prometheus.write_config(self.state_dir, ports["router_admin_port"])
+        self.start(
+            "prometheus",
+            prometheus.command(binary, config, self.state_dir, ports["prometheus_port"]),
+        )
+        self.wait_ready(timeout)
+        if load:  # only now: load before stable is ready would only log 503s
+            self.start_module(
+                "loadgen",
+                *("--url", f"http://127.0.0.1:{ports['router_port']}", "--rate", load["rate"]),
+                *("--users", load["users"], "--duration", load["duration"]),
+                *("--stats-file", self.path("loadgen-stats.json")),
+            )
+
+    def start_module(self, name, *args):
+        """Start ``python -m sandbox.<name> args...`` with this interpreter."""
+        argv = [sys.executable, "-m", f"sandbox.{name}", *(str(a) for a in args)]
+        self.start(name, argv)
+
+    def start(self, name, argv):
+        procs.start(name, argv, self.state_dir, PROJECT_ROOT, self.python_env)
+        time.sleep(0.1)
+        if not self.running(name):
+            log = self.path("logs", name + ".log")
+            raise SandboxError(f"{name} exited at start; see {log}:\n{tail(log)}")
+
+    def seed(self):
+        """Create every object in ``sandbox/manifests/*.yaml``; existing ones are kept."""
+        client = kubeapi.Client(self.api)
+        for path in sorted(glob.glob(os.path.join(MANIFESTS, "*.yaml"))):
+            with open(path) as handle:
+                for obj in yaml.safe_load_all(handle):
+                    if not obj:
+                        continue
+                    try:
+                        client.create(obj)
+                    except kubeapi.ApiError as error:
+                        if error.status != 409:
+                            raise SandboxError(
+                                f"seeding {os.path.basename(path)}: {error}"
+                            ) from None
+
+    def write_kubeconfig(self):
+        kubeconfig = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "sandbox", "cluster": {"server": self.api}}],
+            "users": [{"name": "sandbox", "user": {}}],
+            "contexts": [
+                {
+                    "name": "sandbox",
+                    "context": {"cluster": "sandbox", "user": "sandbox", "namespace": STABLE[0]},
+                }
+            ],
+            "current-context": "sandbox",
+        }
+        with open(self.path("kubeconfig"), "w") as handle:
+            yaml.safe_dump(kubeconfig, handle, sort_keys=False)
+
+    # -- readiness ------------------------------------------------------------------
+
+    def wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        for what, check in (
+            ("API server", self.api_answers),
+            ("stable Deployment ready", self.stable_ready),
+            ("router answering from stable", self.router_answers),
+            ("Prometheus scraping the apps", self.prometheus_scraped),
+        ):
+            self.wait(what, check, max(1.0, deadline - time.monotonic()))
+
+    def wait(self, what, check, timeout):
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            for name in SERVERS:
+                pid_file = self.path("pids", name + ".pid")
+                if os.path.exists(pid_file) and not self.running(name):
+                    log = self.path("logs", name + ".log")
+                    raise SandboxError(f"{name} stopped; see {log}:\n{tail(log)}")
+            try:
+                ok, last = check()
+            except requests.RequestException as error:
+                ok, last = False, str(error)
+            if ok:
+                return
+            time.sleep(0.2)
+        raise SandboxError(f"timed out waiting for: {what} ({last})")
+
+    def api_answers(self):
+        response = requests.get(self.api + "/version", timeout=1)
+        return response.status_code == 200, f"HTTP {response.status_code}"
+
+    def stable_ready(self):
+        deployment = kubeapi.Client(self.api, timeout=2).get("Deployment", *STABLE)
+        if deployment is None:
+            return False, "Deployment not found"
+        wanted = deployment["spec"].get("replicas", 1)
+        status = deployment.get("status") or {}
+        ready, updated = status.get("readyReplicas", 0), status.get("updatedReplicas", 0)
+        return ready >= wanted and updated >= wanted, f"{ready}/{wanted} ready, {updated} updated"
+
+    def router_answers(self):
+        response = requests.get(
+            f"http://127.0.0.1:{self.ports['router_port']}/api/health",
+            headers={"X-Canary": "never"},
+            timeout=2,
+        )
+        track = response.headers.get("X-Canary-Track")
+        return response.status_code == 200 and track == "stable", f"HTTP {response.status_code}"
+
+    def prometheus_scraped(self):
+        response = requests.get(
+            f"http://127.0.0.1:{self.ports['prometheus_port']}/api/v1/query",
+            params={"query": 'up{job="apps"} == 1'},
+            timeout=2,
+        )
+        result = response.json().get("data", {}).get("result", []) if response.ok else []
+        return bool(result), f"{len(result)} app targets up"
+
+    # -- down and status ------------------------------------------------------------
+
+    def down(self):
+        """Stop every component, newest first, then any app process left behind."""
+        stopped = []
+        for name in reversed(COMPONENTS):
+            pid_file = self.path("pids", name + ".pid")
+            if self.running(name):
+                grace = 10.0 if name == "kubelet" else 5.0
+                procs.stop([(self.pid(name), self.marker(name))], grace=grace)
+                stopped.append(name)
+            if os.path.exists(pid_file):
+                os.unlink(pid_file)
+        app_files = glob.glob(self.path("pids", "apps", "*.pid"))
+        procs.stop([(procs.read_pid(p), "sandbox.app") for p in app_files], grace=3.0)
+        for path in app_files:
+            os.unlink(path)
+        return stopped
+
+    def status(self):
+        lines = []
+        for name in COMPONENTS:
+            pid = self.pid(name)
+            state = "running" if self.running(name) else ("stopped" if pid else "not started")
+            lines.append(f"{name:<11} {state:<12} pid {pid or '-'}")
+        apps = [pid for pid in self.app_pids() if procs.running(pid, "sandbox.app")]
+        lines.append(f"{'apps':<11} {len(apps)} processes")
+        ports = ", ".join(f"{PORTS[k][3]} {v}" for k, v in self.ports.items())
+        lines.append(f"ports: {ports}")
+        if self.running("router"):
+            admin = f"http://127.0.0.1:{self.ports['router_admin_port']}/state"
+            try:
+                lines.append(f"router: {requests.get(admin, timeout=2).json()}")
+            except (requests.RequestException, ValueError) as error:
+                lines.append(f"router: unreachable ({error})")
+        return "\n".join(lines)
+
+
+def tail(path, lines=15):
+    try:
+        with open(path, errors="replace") as handle:
+            return "".join(handle.readlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def resolve_ports(args, state_dir):
+    """Flags, else the environment, else what ``up`` recorded, else the defaults."""
+    recorded = {}
+    try:
+        with open(os.path.join(PROJECT_ROOT, state_dir, "state.json")) as handle:
+            recorded = json.load(handle).get("ports", {})
+    except (OSError, ValueError):
+        pass
+    ports = {}
+    for setting, (_, env_name, default, _) in PORTS.items():
+        flag = getattr(args, setting)
+        env = os.environ.get(env_name)
+        ports[setting] = int(
+            flag or env or (recorded.get(setting) if args.command != "up" else None) or default
+        )
+    return ports
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=("up", "down", "status", "wait-ready"))
+    parser.add_argument(
+        "--state-dir",
+        default=os.environ.get("SANDBOX_STATE_DIR", ".sandbox"),
+        help="relative to the project root unless absolute",
+    )
+    for setting, (flag, env_name, default, what) in PORTS.items():
+        parser.add_argument(
+            flag, dest=setting, type=int, help=f"{what} port (${env_name}, default {default})"
+        )
+    parser.add_argument("--no-load", action="store_true", help="do not start the load generator")
+    parser.add_argument("--load-rate", type=float, default=100.0, help="requests per second")
+    parser.add_argument("--load-users", type=int, default=3000)
+    parser.add_argument("--load-duration", type=float, default=3600.0, help="seconds")
+    parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for readiness")
+    args = parser.parse_args(argv)
+    sandbox = Sandbox(args.state_dir, resolve_ports(args, args.state_dir))
+    try:
+        print(run(args, sandbox))
+    except SandboxError as error:
+        print(f"sandbox {args.command}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run(args, sandbox):
+    """Carry out one command; return what to print."""
+    if args.command == "up":
+        load = {"rate": args.load_rate, "users": args.load_users, "duration": args.load_duration}
+        sandbox.up(None if args.no_load else load, args.timeout)
+        urls = [
+            f"{what} http://127.0.0.1:{sandbox.ports[setting]}"
+            for setting, (_, _, _, what) in PORTS.items()
+        ]
+        return f"sandbox up: {', '.join(urls)}\nkubeconfig: {sandbox.path('kubeconfig')}"
+    if args.command == "down":
+        stopped = sandbox.down()
+        return "sandbox down" + (
+            f" (stopped {', '.join(stopped)})" if stopped else " (nothing was running)"
+        )
+    if args.command == "status":
+        return sandbox.status()
+    sandbox.wait_ready(args.timeout)
+    return "sandbox ready"

@@ -1,0 +1,108 @@
+"""A minimal Kubernetes REST client for the sandbox's own processes.
+
+The kubelet, the router and ``sandbox up`` only need a handful of calls against the
+sandbox API server (plain HTTP, no auth). Plain ``requests`` keeps their start-up
+fast and their memory small compared with the full kubernetes client.
+"""
+
+import requests
+
+# kind -> (API group/version prefix, plural, namespaced)
+KINDS = {
+    "Namespace": ("/api/v1", "namespaces", False),
+    "Pod": ("/api/v1", "pods", True),
+    "Service": ("/api/v1", "services", True),
+    "Endpoints": ("/api/v1", "endpoints", True),
+    "ConfigMap": ("/api/v1", "configmaps", True),
+    "Deployment": ("/apis/apps/v1", "deployments", True),
+}
+
+
+class ApiError(Exception):
+    """The API server answered with an error status."""
+
+    def __init__(self, status, message):
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+
+
+def path(kind, namespace=None, name=None, subresource=None):
+    """Return the REST path of a kind, one object of it, or its subresource.
+
+    Without a namespace, a namespaced kind gives the list across all namespaces.
+    """
+    prefix, plural, namespaced = KINDS[kind]
+    parts = [prefix]
+    if namespaced and namespace:
+        parts += ["namespaces", namespace]
+    parts.append(plural)
+    if name:
+        parts.append(name)
+    if subresource:
+        parts.append(subresource)
+    return "/".join(parts)
+
+
+class Client:
+    """CRUD on the sandbox API server; every error surfaces as ``ApiError``.
+
+    Each call opens a fresh connection on purpose: the calls are few and local, and a
+    kept-alive connection to a Python ``http.server`` that leaves Nagle on stalls every
+    request for the client's delayed ACK (about 40 ms instead of under 1 ms).
+    """
+
+    def __init__(self, server, timeout=5.0):
+        self.server = server.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method, url_path, body=None, params=None, content_type=None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = requests.request(
+            method,
+            self.server + url_path,
+            json=body,
+            params=params,
+            headers=headers,
+            timeout=self.timeout,
+        )
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, response.text[:300])
+        return response.json() if response.content else {}
+
+    def get(self, kind, namespace, name):
+        """Return the object, or None when it does not exist."""
+        try:
+            return self.request("GET", path(kind, namespace, name))
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def list(self, kind, namespace=None, label_selector=None):
+        params = {"labelSelector": label_selector} if label_selector else None
+        return self.request("GET", path(kind, namespace), params=params).get("items") or []
+
+    def create(self, obj):
+        meta = obj["metadata"]
+        return self.request("POST", path(obj["kind"], meta.get("namespace")), body=obj)
+
+    def replace(self, obj):
+        meta = obj["metadata"]
+        return self.request("PUT", path(obj["kind"], meta.get("namespace"), meta["name"]), obj)
+
+    def merge_patch(self, kind, namespace, name, patch, subresource=None):
+        return self.request(
+            "PATCH",
+            path(kind, namespace, name, subresource),
+            body=patch,
+            content_type="application/merge-patch+json",
+        )
+
+    def delete(self, kind, namespace, name):
+        """Delete the object; deleting what is already gone is not an error."""
+        try:
+            return self.request("DELETE", path(kind, namespace, name))
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise

@@ -1,0 +1,95 @@
+"""Whole releases on the sandbox: real processes, real traffic, real Prometheus.
+
+The faulty versions are sandbox images whose build misbehaves (sandbox/images.yaml):
+1.2.0-errors answers 3% of requests with 500, 1.2.0-slow answers every request
+after 2.5 s, 1.2.0-overload fails only once one replica serves more than the
+5% stage sends it.
+"""
+
+import re
+
+import pytest
+
+from .conftest import CANARY_NAMESPACE, HEALTHY_IMAGE, STABLE_IMAGE, run_playbook
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
+
+def events(ledger, name):
+    return [entry for entry in ledger["history"] if entry["event"] == name]
+
+
+def test_healthy_release_goes_through_every_stage_and_is_promoted(cluster):
+    code, output = run_playbook("release.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
+    assert code == 0, output
+    ledger = cluster.ledger()
+    assert ledger["status"] == "promoted" and ledger["image"] == HEALTHY_IMAGE
+    assert ledger["stable_image"] == STABLE_IMAGE
+    passed = events(ledger, "stage_passed")
+    assert [(e["stage"], e["weight"]) for e in passed] == [(1, 5), (2, 20), (3, 50), (4, 100)]
+    for stage in (1, 2, 3, 4):
+        measurements = [m for m in events(ledger, "measurement") if m["stage"] == stage]
+        assert len(measurements) >= 3
+        assert all(m["verdict"] == "pass" for m in measurements)
+        assert {"error_rate", "latency_p99", "availability"} <= set(measurements[-1]["values"])
+    assert cluster.stable_image() == HEALTHY_IMAGE
+    assert cluster.weight() == 0
+    assert cluster.get(f"/api/v1/namespaces/{CANARY_NAMESPACE}", missing_ok=True) is None
+    assert cluster.lease_holder() is None
+
+
+def rolled_back(cluster, output, stage, check):
+    ledger = cluster.ledger()
+    assert ledger["status"] == "rolled_back", output
+    assert ledger["stage"] == stage, ledger
+    assert check in ledger["reason"]
+    assert cluster.weight() == 0
+    canary = cluster.deployment(CANARY_NAMESPACE, "frontend-deployment-canary")
+    assert canary["spec"]["replicas"] == 0
+    assert cluster.stable_image() == STABLE_IMAGE
+    assert cluster.lease_holder() is None
+    return ledger
+
+
+def test_release_with_errors_is_rolled_back_at_the_first_stage(cluster):
+    code, output = run_playbook(
+        "release.yml", "-e", "canary_image=yyc3/short-drama-frontend:1.2.0-errors"
+    )
+    assert code != 0
+    message = re.search(r"frontend rolled back: Stage 1 \(5%\) failed its analysis: (.*)", output)
+    assert message, output
+    assert re.search(r"error_rate = 0\.0\d+ > max 0\.01", message.group(1))
+    ledger = rolled_back(cluster, output, stage=1, check="error_rate")
+    assert events(ledger, "stage_failed")[0]["failed_checks"] == 2
+
+
+def test_release_failing_only_under_more_traffic_is_rolled_back_at_a_later_stage(cluster):
+    code, output = run_playbook(
+        "release.yml", "-e", "canary_image=yyc3/short-drama-frontend:1.2.0-overload"
+    )
+    assert code != 0
+    ledger = rolled_back(cluster, output, stage=2, check="error_rate")
+    assert events(ledger, "stage_passed")[0]["stage"] == 1
+
+
+def test_latency_only_fault_is_caught_by_the_latency_check(cluster):
+    code, output = run_playbook(
+        "release.yml", "-e", "canary_image=yyc3/short-drama-frontend:1.2.0-slow"
+    )
+    assert code != 0
+    ledger = rolled_back(cluster, output, stage=1, check="latency_p99")
+    failing = [m for m in events(ledger, "measurement") if m["verdict"] != "pass"]
+    assert failing
+    for measurement in failing:
+        assert measurement["values"]["error_rate"][1] == "pass"
+        assert measurement["values"]["latency_p99"][1] == "fail"
+        assert measurement["values"]["latency_p99"][0] > 2.0
+
+
+def test_rollback_is_safe_with_nothing_released_and_idempotent(cluster):
+    for _ in range(2):
+        code, output = run_playbook("rollback.yml")
+        assert code == 0, output
+        assert "changed=0" in output
+    assert cluster.ledger()["status"] == ""
+    assert cluster.weight() == 0

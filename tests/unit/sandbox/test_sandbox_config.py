@@ -1,0 +1,82 @@
+"""Config parsing: the router config, Prometheus config, loadgen stats, ctl ports."""
+
+import argparse
+import pathlib
+
+import pytest
+import yaml
+
+from sandbox import ctl, loadgen, prometheus, router
+
+ROUTER_YAML = pathlib.Path(__file__).resolve().parents[3] / "sandbox" / "router.yaml"
+
+
+def test_shipped_router_config_uses_the_configmap_provider():
+    config = router.load_config(str(ROUTER_YAML))
+    assert config["listen"] == {"host": "127.0.0.1", "port": 18080}
+    assert config["admin"]["port"] == 18081
+    assert config["traffic"]["configmap"]["key"] == "canary_percentage"
+    assert config["backends"]["canary"] == {
+        "namespace": "yyc3-short-drama-canary",
+        "service": "frontend-canary",
+    }
+
+
+def test_router_overrides_beat_the_file_and_sections_merge(tmp_path):
+    path = tmp_path / "router.yaml"
+    path.write_text("listen: {port: 1}\npoll_interval_seconds: 1\n")
+    config = router.load_config(str(path), port=2, admin_port=3, apiserver="http://x")
+    assert config["listen"] == {"host": "127.0.0.1", "port": 2}
+    assert (config["admin"]["port"], config["apiserver"]) == (3, "http://x")
+    assert config["poll_interval_seconds"] == 1
+
+
+def test_router_config_with_unknown_provider_is_refused(tmp_path):
+    path = tmp_path / "router.yaml"
+    path.write_text("traffic: {provider: httproute}\n")
+    with pytest.raises(ValueError, match="httproute"):
+        router.load_config(str(path))
+
+
+def test_prometheus_config_scrapes_file_sd_apps_and_router(tmp_path):
+    path = prometheus.write_config(str(tmp_path), 18081)
+    config = yaml.safe_load(pathlib.Path(path).read_text())
+    assert config["global"]["scrape_interval"] == "1s"
+    assert config["global"]["evaluation_interval"] == "1s"
+    apps, routerjob = config["scrape_configs"]
+    assert apps["honor_labels"] is True
+    assert apps["file_sd_configs"] == [
+        {"files": [str(tmp_path / "file_sd" / "*.json")], "refresh_interval": "1s"}
+    ]
+    assert routerjob["static_configs"] == [{"targets": ["127.0.0.1:18081"]}]
+    argv = prometheus.command("/usr/bin/prometheus", path, str(tmp_path), 19090)
+    assert "--web.listen-address=127.0.0.1:19090" in argv
+    assert "--storage.tsdb.retention.time=2h" in argv
+
+
+def test_loadgen_percentiles_and_per_track_stats():
+    assert loadgen.percentile([], 50) is None
+    assert loadgen.percentile([1, 2, 3, 4], 50) == 2
+    assert loadgen.percentile([1, 2, 3, 4], 99) == 4
+    stats = loadgen.Stats(seed=1)
+    stats.add("user-1", "stable", 200, 0.01)
+    stats.add("user-2", "canary", 500, 0.02)
+    stats.add("user-2", "canary", 0, 0.03)
+    snap = stats.snapshot()
+    assert (snap["total"]["requests"], snap["total"]["errors"], snap["total"]["users"]) == (3, 2, 2)
+    assert snap["tracks"]["canary"]["codes"] == {"0": 1, "500": 1}
+    assert snap["tracks"]["stable"]["latency_seconds"]["p50"] == 0.01
+
+
+def test_ctl_ports_come_from_flags_then_env_then_defaults(monkeypatch, tmp_path):
+    monkeypatch.setenv("SANDBOX_ROUTER_PORT", "28080")
+    args = argparse.Namespace(
+        command="up", api_port=26443, router_port=None, router_admin_port=None, prometheus_port=None
+    )
+    ports = ctl.resolve_ports(args, str(tmp_path))
+    assert ports == {
+        "api_port": 26443,
+        "router_port": 28080,
+        "router_admin_port": 18081,
+        "prometheus_port": 19090,
+    }
