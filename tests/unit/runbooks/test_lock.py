@@ -1,11 +1,11 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from ansible.module_utils.lock import LockHeld, ReleaseLock, micro_time, stale_reason
 
 from .fakes import FakeCluster
 
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def lock(cluster, holder, host="box", pid=100, ttl=60):

@@ -1,5 +1,7 @@
 """Fault decisions: configured from env, evenly spread, gated by rate and time."""
 
+import itertools
+
 import pytest
 
 from sandbox import faults
@@ -28,7 +30,7 @@ def test_error_ratio_is_spread_evenly_over_the_requests():
     decisions = _decisions({"FAULT_ERROR_RATIO": "0.03"}, count=1000)
     assert sum(d.error for d in decisions) == 30
     failed_at = [i for i, d in enumerate(decisions) if d.error]
-    gaps = {b - a for a, b in zip(failed_at, failed_at[1:], strict=False)}
+    gaps = {b - a for a, b in itertools.pairwise(failed_at)}
     assert gaps <= {33, 34}
     assert _decisions({"FAULT_ERROR_RATIO": "0.03"}, count=1000) == decisions
 
