@@ -55,9 +55,13 @@ reason:
   sample: error_rate = 0.0312 > max 0.01
 measurements:
   description: Every measurement of the bake, each with its checks, values, bounds and results.
-  returned: always
+  returned: success
   type: list
   elements: dict
+last_measurement:
+  description: The measurement that failed the stage.
+  returned: failure
+  type: dict
 """
 
 from ansible.module_utils.analysis.measure import measure
@@ -159,6 +163,7 @@ def main():
 
     ledger.update(conclude)
     if result["verdict"] != "pass":
+        # Every measurement is in the ledger; the failure shows the one that decided.
         module.fail_json(
             msg=(
                 f"Stage {number} ({stage['weight']}%) failed its analysis: {result['reason']} "
@@ -166,7 +171,10 @@ def main():
                 f"{analysis['failure_limit']})"
             ),
             changed=True,
-            **result,
+            verdict=result["verdict"],
+            failed_checks=result["failed_checks"],
+            reason=result["reason"],
+            last_measurement=result["measurements"][-1],
         )
     module.exit_json(changed=True, **result)
 

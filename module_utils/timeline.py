@@ -30,10 +30,16 @@ def history_lines(ledger):
     return lines
 
 
+def current_release(history):
+    """The history entries of the latest release (the ledger keeps every release's)."""
+    starts = [i for i, entry in enumerate(history) if entry.get("event") == "release_started"]
+    return history[starts[-1] :] if starts else history
+
+
 def stage_summary(ledger):
-    """Per stage: weight, number of measurements, worst value of each check, outcome."""
+    """Per stage of the latest release: weight, measurements, worst value of each check, outcome."""
     stages = {}
-    for entry in ledger.get("history", []):
+    for entry in current_release(ledger.get("history", [])):
         number = entry.get("stage")
         if not number:
             continue

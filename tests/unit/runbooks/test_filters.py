@@ -61,3 +61,19 @@ def test_stage_summary_and_history():
     assert (
         lines[2] == "t2  measurement  error_rate=0.031 fail  failed_checks=1 stage=1 verdict=fail"
     )
+
+
+def test_stage_summary_covers_the_latest_release_only():
+    filters = FilterModule().filters()
+    ledger = {
+        "history": [
+            {"event": "release_started", "image": "a"},
+            {"event": "stage_started", "stage": 1, "weight": 5},
+            {"event": "stage_passed", "stage": 1},
+            {"event": "release_started", "image": "b"},
+            {"event": "stage_started", "stage": 1, "weight": 5},
+        ]
+    }
+    assert filters["canary_stage_summary"](ledger) == [
+        "stage 1 (5%): in progress, 0 measurements; worst: none"
+    ]
