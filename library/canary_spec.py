@@ -20,7 +20,7 @@ options:
     type: dict
     required: true
   action:
-    description: The operator action the spec is checked for; C(prepare) and C(release) need an image.
+    description: The operator action the spec is checked for.
     type: str
     required: true
     choices: [prepare, promote, validate, rollback, finalize, release, status]

@@ -140,18 +140,23 @@ def _stable_image(cluster, release):
     return container_image(deployment, workload.get("container")) if deployment else ""
 
 
-def _change_for(module, cluster, lock, release):
+def _change_for(module, cluster, ledger, lock, release):
     """Return the ledger change the action asks for, or None for read and release."""
     params = module.params
     action = params["action"]
     if action == "start":
-        took_over = lock.acquire(takeover=params["takeover"])
+        image = params["image"] or release.get("image")
         stable_image = _stable_image(cluster, release)
+        # Refuse a start the ledger forbids before the lock is touched.
+        start_release(
+            ledger.read(), image, stable_image, len(release["stages"]), "", time.time()
+        )
+        took_over = lock.acquire(takeover=params["takeover"])
 
         def start(state):
             event = start_release(
                 state,
-                params["image"] or release.get("image"),
+                image,
                 stable_image,
                 len(release["stages"]),
                 lock.identity["holder"],
@@ -171,7 +176,9 @@ def _change_for(module, cluster, lock, release):
             )
 
         def record(state):
-            if params["require_active"] and state["status"] not in ACTIVE_STATUSES:
+            # In check mode the start before this record was only a dry run.
+            active = state["status"] in ACTIVE_STATUSES or module.check_mode
+            if params["require_active"] and not active:
                 raise LedgerError(
                     f"the release of {state['service']} is no longer in progress "
                     f"(status {state['status'] or 'none'}: {state['reason'] or 'no reason given'})"
@@ -232,7 +239,7 @@ def main():
     )
     result = {"changed": False}
     try:
-        change, took_over = _change_for(module, cluster, lock, release)
+        change, took_over = _change_for(module, cluster, ledger, lock, release)
         if change is None:
             after = ledger.read()
             if module.params["action"] == "release":

@@ -28,7 +28,8 @@ class LedgerError(Exception):
 
 
 def timestamp(now):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    """UTC with milliseconds: stage timings are read back from the history."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
 
 
 def empty_state(service):

@@ -25,8 +25,6 @@ from ansible.module_utils.traffic import PROVIDERS
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 ACTIONS = ("prepare", "promote", "validate", "rollback", "finalize", "release", "status")
-# Actions that start a release need to know which image to ship.
-ACTIONS_NEEDING_IMAGE = ("prepare", "release")
 
 DEFAULT_CHECKS = [
     {"name": "error_rate", "type": "error_rate", "max": 0.01},
@@ -274,8 +272,6 @@ def cross_check(spec, action, image=None):
         problems.add("action", f"must be one of {', '.join(ACTIONS)}, got {action!r}")
     if image:
         spec["image"] = image
-    if action in ACTIONS_NEEDING_IMAGE and not spec.get("image"):
-        problems.add("image", "is required to start a release: pass -e canary_image=<image:tag>")
     _check_names(problems, spec)
     _check_stages(problems, spec)
     _check_analysis(problems, spec)

@@ -12,14 +12,9 @@ import os
 import subprocess
 import sys
 
-import requests
-
 from sandbox.product import PROJECT_ROOT, timeline
-from sandbox.product import ledger as ledger_utils
+from sandbox.releases import HEALTHY_IMAGE, Release
 
-API = "http://127.0.0.1:16443"
-NAMESPACE = "yyc3-short-drama"
-HEALTHY_IMAGE = "yyc3/short-drama-frontend:1.1.0"
 FAULTY_IMAGE = "yyc3/short-drama-frontend:1.2.0-errors"
 
 
@@ -37,27 +32,6 @@ def playbook(name, *extra):
     return subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=False).returncode
 
 
-def get(path):
-    response = requests.get(f"{API}{path}", timeout=5)
-    response.raise_for_status()
-    return response.json()
-
-
-def ledger():
-    config_map = get(f"/api/v1/namespaces/{NAMESPACE}/configmaps/frontend-canary-ledger")
-    return ledger_utils.parse(config_map, "frontend")
-
-
-def stable_image():
-    deployment = get(f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/frontend-deployment")
-    return deployment["spec"]["template"]["spec"]["containers"][0]["image"]
-
-
-def weight():
-    config_map = get(f"/api/v1/namespaces/{NAMESPACE}/configmaps/traffic-config")
-    return int(config_map["data"]["canary_percentage"])
-
-
 def report(title, state):
     print(f"\n{title}: status {state['status']}, stage {state['stage']}, image {state['image']}")
     for line in timeline.stage_summary(state):
@@ -72,26 +46,37 @@ def expect(results, label, condition, detail):
 
 
 def run_demo():
+    release = Release()
     results = []
     banner(f"Release 1: {HEALTHY_IMAGE} (healthy) through 5% -> 20% -> 50% -> 100%")
     code = playbook("release.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
-    state = ledger()
+    state = release.ledger()
     report("Healthy release", state)
     expect(results, "release.yml succeeded", code == 0, f"exit code {code}")
     expect(results, "ledger says promoted", state["status"] == "promoted", state["status"])
-    expect(results, "stable runs the new image", stable_image() == HEALTHY_IMAGE, stable_image())
+    expect(
+        results,
+        "stable runs the new image",
+        release.stable_image() == HEALTHY_IMAGE,
+        release.stable_image(),
+    )
 
     banner(f"Release 2: {FAULTY_IMAGE} (3% of requests fail): expect a rollback at 5%")
     code = playbook("release.yml", "-e", f"canary_image={FAULTY_IMAGE}")
-    state = ledger()
+    state = release.ledger()
     report("Faulty release", state)
     expect(results, "release.yml failed", code != 0, f"exit code {code}")
     expect(results, "ledger says rolled_back", state["status"] == "rolled_back", state["status"])
     expect(
         results, "rolled back at the first stage", state["stage"] == 1, f"stage {state['stage']}"
     )
-    expect(results, "traffic back at 0%", weight() == 0, f"{weight()}%")
-    expect(results, "stable still runs 1.1.0", stable_image() == HEALTHY_IMAGE, stable_image())
+    expect(results, "traffic back at 0%", release.weight() == 0, f"{release.weight()}%")
+    expect(
+        results,
+        "stable still runs 1.1.0",
+        release.stable_image() == HEALTHY_IMAGE,
+        release.stable_image(),
+    )
     return all(results)
 
 

@@ -15,6 +15,7 @@ KINDS = {
     "Endpoints": ("/api/v1", "endpoints", True),
     "ConfigMap": ("/api/v1", "configmaps", True),
     "Deployment": ("/apis/apps/v1", "deployments", True),
+    "Lease": ("/apis/coordination.k8s.io/v1", "leases", True),
 }
 
 
@@ -96,6 +97,14 @@ class Client:
             path(kind, namespace, name, subresource),
             body=patch,
             content_type="application/merge-patch+json",
+        )
+
+    def strategic_merge_patch(self, kind, namespace, name, patch):
+        return self.request(
+            "PATCH",
+            path(kind, namespace, name),
+            body=patch,
+            content_type="application/strategic-merge-patch+json",
         )
 
     def delete(self, kind, namespace, name):

@@ -6,136 +6,18 @@ reused and left running, otherwise one is started for the session and stopped
 at the end. Before each test the release objects are reset to the seed state.
 """
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from sandbox.product import PROJECT_ROOT
-from sandbox.product import ledger as ledger_utils
+from sandbox.releases import API, Release
 
-API = "http://127.0.0.1:16443"
-NAMESPACE = "yyc3-short-drama"
-CANARY_NAMESPACE = "yyc3-short-drama-canary"
-STABLE_IMAGE = "yyc3/short-drama-frontend:1.0.0"
-HEALTHY_IMAGE = "yyc3/short-drama-frontend:1.1.0"
 PLAYBOOK_TIMEOUT = 600
-
-
-class Api:
-    """Just enough of the Kubernetes REST API for assertions and resets."""
-
-    def __init__(self, base):
-        self.base = base
-        self.session = requests.Session()
-
-    def get(self, path, missing_ok=False):
-        response = self.session.get(self.base + path, timeout=10)
-        if missing_ok and response.status_code == 404:
-            return None
-        response.raise_for_status()
-        return response.json()
-
-    def merge_patch(self, path, patch):
-        response = self.session.patch(
-            self.base + path,
-            data=json.dumps(patch),
-            headers={"Content-Type": "application/merge-patch+json"},
-            timeout=10,
-        )
-        response.raise_for_status()
-        return response.json()
-
-    def strategic_patch(self, path, patch):
-        response = self.session.patch(
-            self.base + path,
-            data=json.dumps(patch),
-            headers={"Content-Type": "application/strategic-merge-patch+json"},
-            timeout=10,
-        )
-        response.raise_for_status()
-        return response.json()
-
-    def delete(self, path):
-        response = self.session.delete(self.base + path, timeout=10)
-        if response.status_code != 404:
-            response.raise_for_status()
-
-    # -- release objects --------------------------------------------------------------
-    def ledger(self):
-        config_map = self.get(
-            f"/api/v1/namespaces/{NAMESPACE}/configmaps/frontend-canary-ledger", missing_ok=True
-        )
-        return ledger_utils.parse(config_map, "frontend")
-
-    def weight(self):
-        config_map = self.get(f"/api/v1/namespaces/{NAMESPACE}/configmaps/traffic-config")
-        return int(config_map["data"]["canary_percentage"])
-
-    def deployment(self, namespace, name):
-        return self.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}", missing_ok=True)
-
-    def stable_image(self):
-        deployment = self.deployment(NAMESPACE, "frontend-deployment")
-        return deployment["spec"]["template"]["spec"]["containers"][0]["image"]
-
-    def lease_holder(self):
-        lease = self.get(
-            f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/frontend-canary-lock",
-            missing_ok=True,
-        )
-        return ((lease or {}).get("spec") or {}).get("holderIdentity")
-
-    def wait_for(self, what, check, timeout=120, interval=0.2):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = check()
-            if value:
-                return value
-            time.sleep(interval)
-        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-    def stable_ready(self):
-        deployment = self.deployment(NAMESPACE, "frontend-deployment")
-        status = deployment.get("status", {})
-        return (
-            status.get("observedGeneration", 0) >= deployment["metadata"]["generation"]
-            and status.get("updatedReplicas") == deployment["spec"]["replicas"]
-            and status.get("readyReplicas") == deployment["spec"]["replicas"]
-        )
-
-    def reset(self):
-        """Put the release objects back in the seed state and wait until it is live."""
-        self.delete(f"/api/v1/namespaces/{NAMESPACE}/configmaps/frontend-canary-ledger")
-        self.delete(
-            f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/frontend-canary-lock"
-        )
-        self.merge_patch(
-            f"/api/v1/namespaces/{NAMESPACE}/configmaps/traffic-config",
-            {"data": {"canary_percentage": "0"}},
-        )
-        self.delete(f"/api/v1/namespaces/{CANARY_NAMESPACE}")
-        if self.stable_image() != STABLE_IMAGE:
-            self.strategic_patch(
-                f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/frontend-deployment",
-                {
-                    "spec": {
-                        "template": {
-                            "spec": {"containers": [{"name": "frontend", "image": STABLE_IMAGE}]}
-                        }
-                    }
-                },
-            )
-        self.wait_for(
-            "the canary namespace to go",
-            lambda: self.get(f"/api/v1/namespaces/{CANARY_NAMESPACE}", missing_ok=True) is None,
-        )
-        self.wait_for("stable to be ready", self.stable_ready)
 
 
 def _sandbox(*args, timeout=300):
@@ -151,7 +33,7 @@ def _sandbox(*args, timeout=300):
 
 @pytest.fixture(scope="session")
 def sandbox():
-    api = Api(API)
+    release = Release()
     try:
         requests.get(API + "/healthz", timeout=1).raise_for_status()
         started = False
@@ -159,14 +41,14 @@ def sandbox():
         result = _sandbox("up")
         assert result.returncode == 0, result.stdout + result.stderr
         started = True
-    yield api
+    yield release
     if started:
         _sandbox("down")
 
 
 @pytest.fixture
 def cluster(sandbox):
-    """The sandbox's API with the release objects in their seed state."""
+    """The sandbox's release objects, in their seed state."""
     sandbox.reset()
     return sandbox
 

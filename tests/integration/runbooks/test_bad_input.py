@@ -34,7 +34,7 @@ def snapshot(cluster):
     """What an operator cares about: every object's spec and data, not its status."""
     state = {}
     for path in WATCHED:
-        for item in cluster.get(path)["items"]:
+        for item in cluster.api.request("GET", path)["items"]:
             meta = item["metadata"]
             content = {k: v for k, v in item.items() if k not in ("metadata", "status")}
             content["labels"] = meta.get("labels")
@@ -81,3 +81,13 @@ def test_every_playbook_validates_before_it_changes_anything(seeded, tmp_path, p
 def test_good_spec_file_is_accepted(seeded, tmp_path):
     code, output = run_playbook("status.yml", "-e", spec_file(tmp_path, GOOD_SPEC))
     assert code == 0, output
+
+
+@pytest.mark.parametrize("playbook", ["release.yml", "prepare.yml", "promote.yml", "finalize.yml"])
+def test_starting_without_an_image_is_refused_before_the_lock(seeded, playbook):
+    before = snapshot(seeded)
+    code, output = run_playbook(playbook)
+    assert code != 0
+    assert "no release of frontend is in progress" in output
+    assert "-e canary_image=<image>" in output
+    assert snapshot(seeded) == before

@@ -6,8 +6,9 @@ import signal
 import pytest
 
 from sandbox.product import PROJECT_ROOT
+from sandbox.releases import HEALTHY_IMAGE, SEED_IMAGE, wait_for
 
-from .conftest import HEALTHY_IMAGE, STABLE_IMAGE, run_playbook
+from .conftest import run_playbook
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -17,13 +18,13 @@ def wait_for_stage(cluster, stage, status="baking"):
         ledger = cluster.ledger()
         return ledger["stage"] == stage and ledger["stage_status"] == status
 
-    cluster.wait_for(f"stage {stage} to be {status}", reached, timeout=180)
+    wait_for(f"stage {stage} to be {status}", reached)
 
 
 def test_second_release_is_refused_while_the_first_holds_the_lock(cluster, background):
     first = background("release.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
     wait_for_stage(cluster, 1)
-    holder = cluster.lease_holder()
+    holder = cluster.lock_holder()
     assert holder
 
     code, output = run_playbook("release.yml", "-e", "canary_image=yyc3/short-drama-frontend:9.9.9")
@@ -41,7 +42,7 @@ def test_second_release_is_refused_while_the_first_holds_the_lock(cluster, backg
 def test_interrupted_release_resumes_from_the_ledger(cluster, background):
     run = background("release.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
     wait_for_stage(cluster, 2)
-    cluster.wait_for("the 20% weight", lambda: cluster.weight() == 20)
+    wait_for("the 20% weight", lambda: cluster.weight() == 20)
     run.interrupt()
     assert cluster.ledger()["status"] == "progressing"
     assert cluster.weight() == 20
@@ -80,4 +81,4 @@ def test_monitoring_outage_mid_bake_rolls_back(cluster, background):
     assert len(failing) == 2
     assert all(value[1] == "error" for m in failing for value in m["values"].values())
     assert cluster.weight() == 0
-    assert cluster.stable_image() == STABLE_IMAGE
+    assert cluster.stable_image() == SEED_IMAGE

@@ -10,7 +10,9 @@ import re
 
 import pytest
 
-from .conftest import CANARY_NAMESPACE, HEALTHY_IMAGE, STABLE_IMAGE, run_playbook
+from sandbox.releases import CANARY_NAMESPACE, HEALTHY_IMAGE, SEED_IMAGE
+
+from .conftest import run_playbook
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -24,7 +26,7 @@ def test_healthy_release_goes_through_every_stage_and_is_promoted(cluster):
     assert code == 0, output
     ledger = cluster.ledger()
     assert ledger["status"] == "promoted" and ledger["image"] == HEALTHY_IMAGE
-    assert ledger["stable_image"] == STABLE_IMAGE
+    assert ledger["stable_image"] == SEED_IMAGE
     passed = events(ledger, "stage_passed")
     assert [(e["stage"], e["weight"]) for e in passed] == [(1, 5), (2, 20), (3, 50), (4, 100)]
     for stage in (1, 2, 3, 4):
@@ -34,8 +36,8 @@ def test_healthy_release_goes_through_every_stage_and_is_promoted(cluster):
         assert {"error_rate", "latency_p99", "availability"} <= set(measurements[-1]["values"])
     assert cluster.stable_image() == HEALTHY_IMAGE
     assert cluster.weight() == 0
-    assert cluster.get(f"/api/v1/namespaces/{CANARY_NAMESPACE}", missing_ok=True) is None
-    assert cluster.lease_holder() is None
+    assert cluster.api.get("Namespace", None, CANARY_NAMESPACE) is None
+    assert cluster.lock_holder() is None
 
 
 def rolled_back(cluster, output, stage, check):
@@ -44,10 +46,9 @@ def rolled_back(cluster, output, stage, check):
     assert ledger["stage"] == stage, ledger
     assert check in ledger["reason"]
     assert cluster.weight() == 0
-    canary = cluster.deployment(CANARY_NAMESPACE, "frontend-deployment-canary")
-    assert canary["spec"]["replicas"] == 0
-    assert cluster.stable_image() == STABLE_IMAGE
-    assert cluster.lease_holder() is None
+    assert cluster.canary()["spec"]["replicas"] == 0
+    assert cluster.stable_image() == SEED_IMAGE
+    assert cluster.lock_holder() is None
     return ledger
 
 

@@ -32,7 +32,7 @@ def test_new_release_creates_the_ledger():
     stored = book.read()
     assert stored["history"] == [
         {
-            "at": "1970-01-01T00:00:00Z",
+            "at": "1970-01-01T00:00:00.000Z",
             "event": "release_started",
             "image": "app:2",
             "stable_image": "app:1",

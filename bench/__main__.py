@@ -1,0 +1,43 @@
+"""``make bench``: measure the release machinery on the sandbox and print the figures.
+
+1. Rollback reaction: a healthy canary is baking at 5%; its pods start failing half
+   of their requests at a known instant (FAULT_START_AT); the time until the traffic
+   weight is back at 0 is measured. Target: 1.25 x (interval x failure_limit) + 3 s.
+2. Stage overhead: for each stage of a healthy release, its wall time (from the end of
+   the previous step to the stage's end, from the ledger) minus its bake time.
+   Target: at most 4 s.
+3. Split accuracy: at 5%, 20%, 50% and 100%, one request per user for 10,000
+   distinct users through the router; the share of users the router sent to the
+   canary, and whether every canary user stayed a canary user at the later stages.
+   Target: within 1 percentage point; stickiness 100%.
+4. Peak memory (RSS) of every sandbox process, sampled throughout.
+
+Figures only: nothing here asserts a time. Results also go to bench/results/.
+"""
+
+import json
+import os
+import sys
+import time
+
+from bench import memory, reaction, split, stages
+from bench.common import RESULTS_DIR, Sandbox
+
+
+def main():
+    results = {}
+    with Sandbox() as sandbox, memory.PeakSampler(sandbox.pids) as sampler:
+        results["stage_overhead"] = stages.measure(sandbox)
+        results["rollback_reaction"] = reaction.measure(sandbox, runs=3)
+        results["split_accuracy"] = split.measure(sandbox, users=10_000)
+        results["peak_memory"] = sampler.report()
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    path = os.path.join(RESULTS_DIR, time.strftime("bench-%Y%m%d-%H%M%S.json"))
+    with open(path, "w") as handle:
+        json.dump(results, handle, indent=2)
+    print(f"\nresults written to {os.path.relpath(path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
