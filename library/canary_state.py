@@ -148,9 +148,7 @@ def _change_for(module, cluster, ledger, lock, release):
         image = params["image"] or release.get("image")
         stable_image = _stable_image(cluster, release)
         # Refuse a start the ledger forbids before the lock is touched.
-        start_release(
-            ledger.read(), image, stable_image, len(release["stages"]), "", time.time()
-        )
+        start_release(ledger.read(), image, stable_image, len(release["stages"]), "", time.time())
         took_over = lock.acquire(takeover=params["takeover"])
 
         def start(state):
