@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from conftest import deployment, wait_status
+
+from .conftest import deployment, wait_status
 
 
 def as_yaml_flow(obj):

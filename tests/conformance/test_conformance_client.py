@@ -4,9 +4,10 @@ import re
 import time
 
 import pytest
-from conftest import deployment, wait_status
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
+
+from .conftest import deployment, wait_status
 
 
 def configmap(name, labels=None, data=None):

@@ -3,10 +3,11 @@
 import time
 
 import pytest
-from conftest import ROLLOUT_DELAY, deployment, wait_status
 from kubernetes import client
 
 from sandbox.podtemplate import template_hash
+
+from .conftest import ROLLOUT_DELAY, deployment, wait_status
 
 HOLD = "sandbox.canary.io/hold-rollout"
 

@@ -6,7 +6,8 @@ import subprocess
 import time
 
 import yaml
-from conftest import deployment
+
+from .conftest import deployment
 
 CONFIGMAP = """
 apiVersion: v1

@@ -1,7 +1,8 @@
 """Patch semantics over HTTP: strategic merge keys and directives, merge patch nulls."""
 
 import pytest
-from conftest import deployment
+
+from .conftest import deployment
 
 STRATEGIC = "application/strategic-merge-patch+json"
 
