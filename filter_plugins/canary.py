@@ -6,6 +6,7 @@ plugins cannot import a project's module_utils through ``ansible.module_utils``,
 so the files are loaded by path.
 """
 
+import copy
 import importlib.util
 import pathlib
 
@@ -56,6 +57,23 @@ def canary_service(stable, release):
     )
 
 
+def canary_image(deployment, container=None):
+    """The image of the container a release changes."""
+    return _workload.container_image(deployment, container)
+
+
+def canary_public_spec(spec):
+    """The release spec without the functional request's body (test credentials).
+
+    The body is read from the ``canary`` variable by the validate role's no_log task
+    only, so no secret reaches a module's arguments, a fact or the ledger.
+    """
+    public = copy.deepcopy(spec)
+    functional = (public.get("validation") or {}).get("functional") or {}
+    functional.pop("body", None)
+    return public
+
+
 def canary_container(deployment, container=None):
     """The name of the container a release changes (the named one, else the first)."""
     return _workload.target_container(deployment["spec"]["template"]["spec"], container)["name"]
@@ -69,6 +87,8 @@ class FilterModule:
             "canary_deployment": canary_deployment,
             "canary_service": canary_service,
             "canary_container": canary_container,
+            "canary_image": canary_image,
+            "canary_public_spec": canary_public_spec,
             "canary_history": _timeline.history_lines,
             "canary_stage_summary": _timeline.stage_summary,
         }

@@ -12,7 +12,10 @@ description:
     the stage's failed-check count; the stage fails when the count reaches
     C(analysis.failure_limit). The module then fails, naming the check, its value, its bound
     and the stage.
-  - Stops at once when the release is no longer in progress (rolled back by someone else).
+  - Stops at once when the release is no longer in progress (rolled back by someone else), or
+    when another run took the release lock (then C(lock_lost) is true).
+  - A failed stage leaves the release C(paused) with the stage C(failed); running the stage
+    again (promote.yml) bakes it anew.
   - In check mode it takes one measurement, records nothing and reports the verdict.
 options:
   release:
@@ -62,25 +65,38 @@ last_measurement:
   description: The measurement that failed the stage.
   returned: failure
   type: dict
+lock_lost:
+  description: True when the bake stopped because another run took the release lock.
+  returned: failure
+  type: bool
 """
 
+from ansible.module_utils import ledger as ledgers
+from ansible.module_utils import lock as locks
 from ansible.module_utils.analysis.measure import measure
 from ansible.module_utils.bake import bake
 from ansible.module_utils.cluster import Cluster, with_auth_options
-from ansible.module_utils.ledger import ACTIVE_STATUSES, Ledger, LedgerError
-from ansible.module_utils.lock import LockHeld, ReleaseLock, run_identity
+from ansible.module_utils.ledger import LedgerError, require_active
+from ansible.module_utils.lock import LockHeld
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
 
+def _bound_side(check):
+    """Which side of the value is worse: above a max, below a min."""
+    bound = check.get("bound") or {}
+    return "min" if bound.get("max") is None and bound.get("min") is not None else "max"
+
+
 def measurement_event(stage, measurement):
-    """The compact history entry of one measurement."""
+    """The compact history entry of one measurement: per check, value, result, bad side."""
     return {
         "event": "measurement",
         "stage": stage,
         "verdict": measurement["verdict"],
         "failed_checks": measurement["failed_checks"],
         "values": {
-            check["name"]: [check.get("value"), check["result"]] for check in measurement["checks"]
+            check["name"]: [check.get("value"), check["result"], _bound_side(check)]
+            for check in measurement["checks"]
         },
     }
 
@@ -111,30 +127,20 @@ def main():
         )
 
     cluster = Cluster.from_module(module)
-    ledger = Ledger(
-        cluster, release["ledger"]["namespace"], release["ledger"]["name"], release["service"]
-    )
-    lock = ReleaseLock(
-        cluster,
-        release["ledger"]["namespace"],
-        release["ledger"]["lock"],
-        run_identity(module.params["holder"]),
-        release["lock_ttl_seconds"],
-    )
+    ledger = ledgers.for_release(cluster, release)
+    lock = locks.for_release(cluster, release, module.params["holder"])
     resumed_count = ledger.read()["failed_checks"]
 
     def record(measurement, failed_checks):
+        # Renew first: a run that lost the lock must not write the ledger.
+        lock.renew()
+
         def append(state):
-            if state["status"] not in ACTIVE_STATUSES:
-                raise LedgerError(
-                    f"the release of {state['service']} was ended meanwhile (status "
-                    f"{state['status']}: {state['reason'] or 'no reason given'})"
-                )
+            require_active(state)
             state["failed_checks"] = failed_checks
             return measurement_event(number, measurement)
 
         ledger.update(append)
-        lock.renew()
 
     try:
         result = bake(
@@ -146,13 +152,18 @@ def main():
             initial_delay=analysis["initial_delay_seconds"],
             failed_checks=resumed_count,
         )
-    except (LedgerError, LockHeld) as err:
+    except LockHeld as err:
+        module.fail_json(msg=f"Stage {number} ({stage['weight']}%) stopped: {err}", lock_lost=True)
+    except LedgerError as err:
         module.fail_json(msg=f"Stage {number} ({stage['weight']}%) stopped: {err}")
 
     stage_status = "passed" if result["verdict"] == "pass" else "failed"
 
     def conclude(state):
         state["stage_status"] = stage_status
+        if stage_status == "failed":
+            # Held for a decision: rolled back by the caller, or resumed to run it again.
+            state["status"] = "paused"
         return {
             "event": f"stage_{stage_status}",
             "stage": number,

@@ -17,13 +17,11 @@ options:
   spec:
     description:
       - The release spec. Its fields are documented in the README, section "The release spec".
+      - Pass it through the C(canary_public_spec) filter, which leaves out the functional
+        request's body (test credentials), so that no secret reaches a module's arguments,
+        the C(canary_release) fact or the ledger.
     type: dict
     required: true
-  action:
-    description: The operator action the spec is checked for.
-    type: str
-    required: true
-    choices: [prepare, promote, validate, rollback, finalize, release, status]
   image:
     description: The canary image; overrides O(spec.image) when set (C(-e canary_image=...)).
     type: str
@@ -40,8 +38,7 @@ author:
 EXAMPLES = r"""
 - name: Validate the release spec
   canary_spec:
-    spec: "{{ canary }}"
-    action: release
+    spec: "{{ canary | canary_public_spec }}"
     image: "{{ canary_image | default(omit) }}"
 """
 
@@ -63,7 +60,7 @@ errors:
 """
 
 from ansible.module_utils.cluster import Cluster, with_auth_options
-from ansible.module_utils.spec import ACTIONS, cluster_problems, validate_release
+from ansible.module_utils.spec import cluster_problems, validate_release
 from ansible.module_utils.traffic import make_provider
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
@@ -72,15 +69,12 @@ def main():
     module = AnsibleK8SModule(
         argument_spec=with_auth_options(
             spec={"type": "dict", "required": True},
-            action={"type": "str", "required": True, "choices": list(ACTIONS)},
             image={"type": "str"},
             check_cluster={"type": "bool", "default": True},
         ),
         supports_check_mode=True,
     )
-    spec, errors = validate_release(
-        module.params["spec"], module.params["action"], module.params["image"]
-    )
+    spec, errors = validate_release(module.params["spec"], module.params["image"])
     if not errors and module.params["check_cluster"]:
         cluster = Cluster.from_module(module)
         provider = make_provider(

@@ -43,12 +43,21 @@ options:
     type: str
     default: ""
   require_active:
-    description: For O(action=record), fail when the release is no longer in progress
-      (for example rolled back by another operator meanwhile).
+    description:
+      - For O(action=record), fail when the release is no longer in progress (for example
+        rolled back by another operator meanwhile).
+      - A record also renews the lock when this run holds it, and fails with C(lock_lost) when
+        another run took it.
     type: bool
     default: true
   takeover:
     description: For O(action=start), take the lock even from a live holder. Recorded in the ledger.
+    type: bool
+    default: false
+  allow_new_release:
+    description:
+      - For O(action=start), whether a new release may begin when none is in progress.
+        Only prepare and release start releases; the other playbooks resume one.
     type: bool
     default: false
   holder:
@@ -109,21 +118,24 @@ took_over_from:
   description: For O(action=start), the previous holder whose lock was taken over.
   returned: when a lock was taken over
   type: str
+lock_lost:
+  description: True when the action failed because another run holds the lock now.
+  returned: failure
+  type: bool
 """
 
-import time
-
+from ansible.module_utils import ledger as ledgers
+from ansible.module_utils import lock as locks
 from ansible.module_utils.cluster import Cluster, with_auth_options
 from ansible.module_utils.ledger import (
-    ACTIVE_STATUSES,
     SETTABLE_FIELDS,
     STATUSES,
-    Ledger,
     LedgerError,
     next_stage,
+    require_active,
     start_release,
 )
-from ansible.module_utils.lock import LockHeld, ReleaseLock, run_identity
+from ansible.module_utils.lock import LockHeld
 from ansible.module_utils.workload import container_image
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
@@ -140,66 +152,54 @@ def _stable_image(cluster, release):
     return container_image(deployment, workload.get("container")) if deployment else ""
 
 
-def _change_for(module, cluster, ledger, lock, release):
-    """Return the ledger change the action asks for, or None for read and release."""
-    params = module.params
-    action = params["action"]
-    if action == "start":
-        image = params["image"] or release.get("image")
-        stable_image = _stable_image(cluster, release)
-        # Refuse a start the ledger forbids before the lock is touched.
-        start_release(ledger.read(), image, stable_image, len(release["stages"]), "", time.time())
-        took_over = lock.acquire(takeover=params["takeover"])
+def _start(params, cluster, ledger, lock, release):
+    image = params["image"] or release.get("image")
+    stable_image = _stable_image(cluster, release)
+    stages = len(release["stages"])
+    allow_new = params["allow_new_release"]
+    # Refuse what the lock or the ledger forbids before the lock is touched.
+    lock.check_available(takeover=params["takeover"])
+    start_release(ledger.read(), image, stable_image, stages, "", allow_new)
+    took_over = lock.acquire(takeover=params["takeover"])
 
-        def start(state):
-            event = start_release(
-                state,
-                image,
-                stable_image,
-                len(release["stages"]),
-                lock.identity["holder"],
-                time.time(),
-            )
-            event["by"] = lock.identity["holder"]
-            if took_over:
-                event["took_over_lock_from"] = took_over
-            return event
+    def start(state):
+        event = start_release(
+            state, image, stable_image, stages, lock.identity["holder"], allow_new
+        )
+        event["by"] = lock.identity["holder"]
+        if took_over:
+            event["took_over_lock_from"] = took_over
+        return event
 
-        return start, took_over
-    if action == "record":
-        unknown = sorted(set(params["fields"]) - set(SETTABLE_FIELDS))
-        if unknown:
-            module.fail_json(
-                msg=f"fields: cannot set {', '.join(unknown)}; settable: {', '.join(SETTABLE_FIELDS)}"
-            )
+    return start, took_over
 
-        def record(state):
-            # In check mode the start before this record was only a dry run.
-            active = state["status"] in ACTIVE_STATUSES or module.check_mode
-            if params["require_active"] and not active:
-                raise LedgerError(
-                    f"the release of {state['service']} is no longer in progress "
-                    f"(status {state['status'] or 'none'}: {state['reason'] or 'no reason given'})"
-                )
-            state.update(params["fields"])
-            if state["status"] == "initialized" and params["fields"].get("stage"):
-                state["status"] = "progressing"
-            return params["event"]
 
-        return record, None
-    if action == "status":
+def _record(params, check_mode, lock):
+    lock.renew_if_held()
 
-        def set_status(state):
-            state["status"] = params["status"]
-            state["reason"] = params["reason"]
-            return {
-                **(params["event"] or {"event": f"status_{params['status']}"}),
-                "status": params["status"],
-                "reason": params["reason"],
-            }
+    def record(state):
+        # In check mode the start before this record was only a dry run.
+        if params["require_active"] and not check_mode:
+            require_active(state)
+        state.update(params["fields"])
+        if state["status"] == "initialized" and params["fields"].get("stage"):
+            state["status"] = "progressing"
+        return params["event"]
 
-        return set_status, None
-    return None, None
+    return record
+
+
+def _set_status(params):
+    def set_status(state):
+        state["status"] = params["status"]
+        state["reason"] = params["reason"]
+        return {
+            **(params["event"] or {"event": f"status_{params['status']}"}),
+            "status": params["status"],
+            "reason": params["reason"],
+        }
+
+    return set_status
 
 
 def main():
@@ -218,29 +218,37 @@ def main():
             reason={"type": "str", "default": ""},
             require_active={"type": "bool", "default": True},
             takeover={"type": "bool", "default": False},
+            allow_new_release={"type": "bool", "default": False},
             holder={"type": "str"},
         ),
         required_if=[("action", "record", ("event",)), ("action", "status", ("status",))],
         supports_check_mode=True,
     )
-    release = module.params["release"]
+    params = module.params
+    action = params["action"]
+    unknown = sorted(set(params["fields"]) - set(SETTABLE_FIELDS))
+    if unknown:
+        module.fail_json(
+            msg=f"fields: cannot set {', '.join(unknown)}; settable: {', '.join(SETTABLE_FIELDS)}"
+        )
+    release = params["release"]
     cluster = Cluster.from_module(module)
-    ledger = Ledger(
-        cluster, release["ledger"]["namespace"], release["ledger"]["name"], release["service"]
-    )
-    lock = ReleaseLock(
-        cluster,
-        release["ledger"]["namespace"],
-        release["ledger"]["lock"],
-        run_identity(module.params["holder"]),
-        release["lock_ttl_seconds"],
-    )
+    ledger = ledgers.for_release(cluster, release)
+    lock = locks.for_release(cluster, release, params["holder"])
     result = {"changed": False}
     try:
-        change, took_over = _change_for(module, cluster, ledger, lock, release)
+        took_over = None
+        if action == "start":
+            change, took_over = _start(params, cluster, ledger, lock, release)
+        elif action == "record":
+            change = _record(params, module.check_mode, lock)
+        elif action == "status":
+            change = _set_status(params)
+        else:
+            change = None
         if change is None:
             after = ledger.read()
-            if module.params["action"] == "release":
+            if action == "release":
                 result["changed"] = lock.release()
         else:
             before, after = ledger.update(change)
@@ -249,9 +257,9 @@ def main():
             if took_over:
                 result["took_over_from"] = took_over
     except LockHeld as err:
-        module.fail_json(msg=str(err))
+        module.fail_json(msg=str(err), lock_lost=action != "start")
     except LedgerError as err:
-        if module.params["action"] == "start":
+        if action == "start":
             lock.release()
         module.fail_json(msg=str(err))
     lease = lock.read()

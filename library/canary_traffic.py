@@ -30,6 +30,13 @@ options:
   weight:
     description: The canary weight to set, 0-100. Omit to only read it.
     type: int
+  release:
+    description:
+      - The completed release spec (the C(canary_release) fact set by M(canary_spec)). When
+        given, a weight above 0 is only set while the release is in progress and this run
+        holds its lock (so a rollback by another operator cannot be undone), and the new
+        weight is recorded in the ledger.
+    type: dict
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 author:
@@ -73,11 +80,37 @@ diff:
   description: Weight before and after, when it changed.
   returned: changed
   type: dict
+lock_lost:
+  description: True when the weight was not set because another run holds the release lock.
+  returned: failure
+  type: bool
 """
 
+from ansible.module_utils import ledger as ledgers
+from ansible.module_utils import lock as locks
 from ansible.module_utils.cluster import Cluster, with_auth_options
+from ansible.module_utils.ledger import LedgerError, require_active
+from ansible.module_utils.lock import LockHeld
 from ansible.module_utils.traffic import PROVIDERS, TrafficError, make_provider
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+
+
+def _guard(cluster, release, weight, check_mode):
+    """Refuse traffic to a canary whose release ended; renew this run's lock."""
+    ledger = ledgers.for_release(cluster, release)
+    if weight > 0:
+        locks.for_release(cluster, release).renew_if_held()
+        if not check_mode:
+            require_active(ledger.read())
+    return ledger
+
+
+def _record(ledger, previous, weight):
+    def record(state):
+        state["weight"] = weight
+        return {"event": "weight_set", "weight": weight, "previous_weight": previous}
+
+    ledger.update(record)
 
 
 def main():
@@ -87,13 +120,13 @@ def main():
             options={"type": "dict", "default": {}},
             namespace={"type": "str", "required": True},
             weight={"type": "int"},
+            release={"type": "dict"},
         ),
         supports_check_mode=True,
     )
     params = module.params
-    provider = make_provider(
-        Cluster.from_module(module), params["provider"], params["options"], params["namespace"]
-    )
+    cluster = Cluster.from_module(module)
+    provider = make_provider(cluster, params["provider"], params["options"], params["namespace"])
     try:
         if params["weight"] is None:
             current = provider.read_weight()
@@ -102,8 +135,15 @@ def main():
             module.exit_json(
                 changed=False, previous_weight=current, weight=current, target=provider.describe()
             )
+        ledger = None
+        if params["release"]:
+            ledger = _guard(cluster, params["release"], params["weight"], module.check_mode)
         previous, weight, changed = provider.set_weight(params["weight"])
-    except TrafficError as err:
+        if ledger is not None and changed:
+            _record(ledger, previous, weight)
+    except LockHeld as err:
+        module.fail_json(msg=str(err), lock_lost=True)
+    except (TrafficError, LedgerError) as err:
         module.fail_json(msg=str(err))
     result = {"changed": changed, "previous_weight": previous, "weight": weight}
     if changed:

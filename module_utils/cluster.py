@@ -42,10 +42,6 @@ class Cluster:
         """Build from a module whose params carry kubernetes.core's auth options."""
         return cls(get_api_client(module=module))
 
-    @property
-    def dry_run(self):
-        return self._client.dry_run
-
     def _resource(self, api_version, kind):
         key = (api_version, kind)
         if key not in self._resources:
@@ -91,11 +87,3 @@ class Cluster:
             namespace=namespace,
             content_type="application/merge-patch+json",
         ).to_dict()
-
-    def delete(self, api_version, kind, name, namespace=None):
-        """Delete the object; return False when it was already gone."""
-        try:
-            self._client.delete(self._resource(api_version, kind), name=name, namespace=namespace)
-        except NotFoundError:
-            return False
-        return True

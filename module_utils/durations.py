@@ -31,16 +31,3 @@ def parse_duration(value):
     if not parts or "".join(n + u for n, u in parts) != text:
         raise DurationError(f"expected a duration such as 30, '30s', '10m' or '2h', got {value!r}")
     return float(sum(float(number) * _UNITS[unit] for number, unit in parts))
-
-
-def format_duration(seconds):
-    """Return a short human form: ``45s``, ``12m30s``, ``2h``, ``1d4h``."""
-    remaining = round(seconds)
-    if remaining < 60:
-        return f"{seconds:g}s" if seconds < 10 and seconds != remaining else f"{remaining}s"
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, remaining = divmod(remaining, size)
-        if count:
-            out += f"{count}{unit}"
-    return out

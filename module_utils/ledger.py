@@ -14,7 +14,6 @@ from ansible.module_utils.cluster import Conflict
 
 STATUSES = ("initialized", "progressing", "paused", "promoted", "rolled_back", "failed")
 ACTIVE_STATUSES = ("initialized", "progressing", "paused")
-STAGE_STATUSES = ("pending", "baking", "passed", "failed")
 INT_FIELDS = ("stage", "weight", "failed_checks", "stages")
 TEXT_FIELDS = ("service", "status", "stage_status", "image", "stable_image", "holder", "reason")
 SETTABLE_FIELDS = ("stage", "stage_status", "weight", "failed_checks", "reason")
@@ -74,37 +73,65 @@ def render(state):
     return data
 
 
+def _size(entries):
+    return sum(
+        len(json.dumps(entry, sort_keys=True, separators=(",", ":"))) + 1 for entry in entries
+    )
+
+
 def compact(history):
-    """Keep every action; drop the oldest measurements once the history grows too big."""
-    size = sum(len(json.dumps(entry)) + 1 for entry in history)
-    if size <= HISTORY_LIMIT_BYTES:
+    """Keep the history under the ConfigMap limit, dropping what matters least first.
+
+    Earlier releases' entries go first, then the current release's oldest
+    measurements; the current release's actions are always kept. One marker at
+    the top counts everything dropped so far.
+    """
+    if _size(history) <= HISTORY_LIMIT_BYTES:
         return history
-    kept = list(history)
-    dropped = 0
-    for entry in history:
-        if size <= HISTORY_LIMIT_BYTES:
-            break
-        if entry.get("event") == "measurement":
-            kept.remove(entry)
-            size -= len(json.dumps(entry)) + 1
-            dropped += 1
-    if dropped:
-        kept.insert(0, {"event": "history_compacted", "dropped_measurements": dropped})
-    return kept
+    marker = {"event": "history_compacted", "dropped_entries": 0}
+    entries = list(history)
+    if entries and entries[0].get("event") == "history_compacted":
+        marker["dropped_entries"] = entries.pop(0).get("dropped_entries", 0)
+    starts = [i for i, entry in enumerate(entries) if entry.get("event") == "release_started"]
+    current = starts[-1] if starts else 0
+    size = _size(entries) + _size([marker]) + 16
+    kept = []
+    for index, entry in enumerate(entries):
+        droppable = index < current or entry.get("event") == "measurement"
+        if droppable and size > HISTORY_LIMIT_BYTES:
+            size -= _size([entry])
+            marker["dropped_entries"] += 1
+        else:
+            kept.append(entry)
+    return [marker, *kept]
 
 
 def next_stage(state):
-    """The stage promote.yml runs next: the interrupted one, or the one after the last passed."""
-    if state["stage"] and state["stage_status"] in ("baking", "pending"):
+    """The stage promote.yml runs next.
+
+    The interrupted or failed one when it did not pass (a failed stage is run
+    again, never skipped), else the one after the last stage that passed.
+    """
+    if state["stage"] and state["stage_status"] != "passed":
         return state["stage"]
     return state["stage"] + 1
 
 
-def start_release(state, image, stable_image, stages, holder, now):
+def require_active(state):
+    """Raise LedgerError unless a release is in progress."""
+    if state["status"] not in ACTIVE_STATUSES:
+        raise LedgerError(
+            f"the release of {state['service']} is no longer in progress (status "
+            f"{state['status'] or 'none'}: {state['reason'] or 'no reason given'})"
+        )
+
+
+def start_release(state, image, stable_image, stages, holder, allow_new=True):
     """Begin a new release or resume the one in progress; return the history event.
 
     Raises LedgerError when another image's release is in progress, or when no
-    release is in progress and no image was given.
+    release is in progress and either no image was given or ``allow_new`` is
+    false (only prepare and release start releases).
     """
     in_progress = state["status"] in ACTIVE_STATUSES
     if in_progress and image and state["image"] and image != state["image"]:
@@ -116,7 +143,7 @@ def start_release(state, image, stable_image, stages, holder, now):
     if in_progress:
         state["holder"] = holder
         return {"event": "resumed", "stage": state["stage"], "status": state["status"]}
-    if not image:
+    if not image or not allow_new:
         raise LedgerError(
             f"no release of {state['service']} is in progress (status "
             f"{state['status'] or 'none'}); start one with prepare.yml or release.yml "
@@ -137,6 +164,13 @@ def start_release(state, image, stable_image, stages, holder, now):
     return {"event": "release_started", "image": image, "stable_image": stable_image}
 
 
+def for_release(cluster, release):
+    """The ledger of a completed release spec."""
+    return Ledger(
+        cluster, release["ledger"]["namespace"], release["ledger"]["name"], release["service"]
+    )
+
+
 class Ledger:
     """Read and update the ledger ConfigMap with optimistic concurrency."""
 
@@ -151,9 +185,6 @@ class Ledger:
         """Return the ledger state; an empty state when there is no ledger yet."""
         config_map = self.cluster.get("v1", "ConfigMap", self.name, self.namespace)
         return parse(config_map, self.service)
-
-    def exists(self):
-        return self.cluster.get("v1", "ConfigMap", self.name, self.namespace) is not None
 
     def update(self, change, attempts=5):
         """Apply ``change(state) -> event`` and append the event to the history.

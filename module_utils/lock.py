@@ -11,6 +11,7 @@ record it.
 import getpass
 import os
 import socket
+import subprocess
 from datetime import UTC, datetime
 
 from ansible.module_utils.cluster import Conflict
@@ -39,27 +40,44 @@ def parse_micro_time(text):
 
 
 def _cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
-    except OSError:
-        return ""
+    if os.path.isdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                return handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            return ""
+    return _ps(pid, "command=")
 
 
 def _parent(pid):
+    if os.path.isdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+                return int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return 0
     try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
+        return int(_ps(pid, "ppid=") or 0)
+    except ValueError:
         return 0
+
+
+def _ps(pid, field):
+    """Ask ps(1), for controllers without /proc (macOS workstations)."""
+    try:
+        return subprocess.run(
+            ["ps", "-o", field, "-p", str(pid)], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        return ""
 
 
 def controller_pid():
     """Return the pid of the ansible-playbook run this module belongs to.
 
     A module runs in a short-lived child of a forked worker; the run itself is
-    the top-most ancestor whose command line is ansible-playbook. Without /proc
-    the parent pid is the best available answer.
+    the top-most ancestor whose command line is ansible-playbook (a forked
+    worker keeps that command line, the run is the last one up the tree).
     """
     found, pid = None, os.getpid()
     while pid > 1:
@@ -125,6 +143,17 @@ def describe_holder(lease, now=None):
     return f"{spec.get('holderIdentity')} (since {acquired}{expires})"
 
 
+def for_release(cluster, release, holder=None):
+    """The lock of a completed release spec, held under this run's identity."""
+    return ReleaseLock(
+        cluster,
+        release["ledger"]["namespace"],
+        release["ledger"]["lock"],
+        run_identity(holder),
+        release["lock_ttl_seconds"],
+    )
+
+
 class ReleaseLock:
     """The Lease ``<name>`` in ``namespace`` guarding one service's releases."""
 
@@ -161,6 +190,23 @@ class ReleaseLock:
             },
         }
 
+    def check_available(self, takeover=False, now=None):
+        """Raise LockHeld, without writing, when another live run holds the lock."""
+        now = now or _now()
+        lease = self.read()
+        holder = ((lease or {}).get("spec") or {}).get("holderIdentity")
+        if lease is None or holder in (None, "", self.identity["holder"]) or takeover:
+            return
+        if stale_reason(lease, self.identity, now) is None:
+            raise LockHeld(self._held_message(lease, now))
+
+    def _held_message(self, lease, now):
+        return (
+            f"another release holds the lock Lease {self.namespace}/{self.name}: "
+            f"{describe_holder(lease, now)}. Wait for it to finish, or if that run is "
+            "gone, re-run with -e canary_lock_takeover=true"
+        )
+
     def acquire(self, takeover=False, now=None):
         """Take or renew the lock; return the holder it was taken from (or None).
 
@@ -189,11 +235,7 @@ class ReleaseLock:
             return None
         reason = stale_reason(lease, self.identity, now)
         if reason is None and not takeover:
-            raise LockHeld(
-                f"another release holds the lock Lease {self.namespace}/{self.name}: "
-                f"{describe_holder(lease, now)}. Wait for it to finish, or if that run is "
-                "gone, re-run with -e canary_lock_takeover=true"
-            )
+            raise LockHeld(self._held_message(lease, now))
         self.cluster.replace(
             self._definition(lease, micro_time(now), now, spec.get("leaseTransitions", 0) + 1)
         )
@@ -213,13 +255,24 @@ class ReleaseLock:
             self._definition(lease, spec.get("acquireTime"), now, spec.get("leaseTransitions", 0))
         )
 
-    def release(self):
-        """Free the lock if this run holds it; return True when it was released."""
+    def renew_if_held(self, now=None):
+        """Renew when this run holds the lock; raise LockHeld when another run does."""
         lease = self.read()
-        if (
-            lease is None
-            or (lease.get("spec") or {}).get("holderIdentity") != self.identity["holder"]
-        ):
+        holder = ((lease or {}).get("spec") or {}).get("holderIdentity")
+        if holder:
+            self.renew(now)
+
+    def release(self, now=None):
+        """Free the lock if this run holds it, or if its holder is gone.
+
+        A live holder keeps it: the rollback of a running release leaves the
+        lock to that run, which stops at its next step. Returns True when freed.
+        """
+        lease = self.read()
+        holder = ((lease or {}).get("spec") or {}).get("holderIdentity")
+        if lease is None or not holder:
+            return False
+        if holder != self.identity["holder"] and stale_reason(lease, self.identity, now) is None:
             return False
         lease["spec"] = {
             "leaseDurationSeconds": lease["spec"].get("leaseDurationSeconds", self.ttl),

@@ -21,10 +21,10 @@ from ansible.module_utils.analysis.spec import (
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.durations import DurationError, parse_duration
 from ansible.module_utils.traffic import PROVIDERS
+from ansible.module_utils.workload import referenced_objects
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-ACTIONS = ("prepare", "promote", "validate", "rollback", "finalize", "release", "status")
 
 DEFAULT_CHECKS = [
     {"name": "error_rate", "type": "error_rate", "max": 0.01},
@@ -207,9 +207,8 @@ def _check_stages(problems, spec):
 
 def _check_analysis(problems, spec):
     analysis = spec["analysis"]
-    canary_namespace = spec.get("canary_namespace") or f"{spec['namespace']}-canary"
     analysis["selector"] = analysis.get("selector") or (
-        f'namespace="{canary_namespace}",track="canary"'
+        f'namespace="{spec["canary_namespace"]}",track="canary"'
     )
     if analysis.get("checks") is None:
         analysis["checks"] = copy.deepcopy(DEFAULT_CHECKS)
@@ -235,15 +234,15 @@ def _check_validation(problems, validation):
         problems.add("validation.url", url_problem)
     seconds = problems.duration(validation, "timeout", "validation.timeout", positive=True)
     validation["timeout_seconds"] = seconds
-    for key in ("health_path",):
-        if not validation[key].startswith("/"):
-            problems.add(f"validation.{key}", f"must start with '/', got {validation[key]!r}")
-    path = validation["functional"]["path"]
-    if not path.startswith("/"):
-        problems.add("validation.functional.path", f"must start with '/', got {path!r}")
+    for field, path in (
+        ("validation.health_path", validation["health_path"]),
+        ("validation.functional.path", validation["functional"]["path"]),
+    ):
+        if not path.startswith("/"):
+            problems.add(field, f"must start with '/', got {path!r}")
 
 
-def validate_release(raw, action, image=None):
+def validate_release(raw, image=None):
     """Validate a raw spec; return ``(completed spec, errors)``.
 
     Ansible's argument-spec validator checks the shape (its messages name the
@@ -257,19 +256,18 @@ def validate_release(raw, action, image=None):
     if result.error_messages:
         return None, list(result.error_messages)
     spec = result.validated_parameters["canary"]
-    errors = cross_check(spec, action, image)
+    errors = cross_check(spec, image)
     return (None, errors) if errors else (spec, [])
 
 
-def cross_check(spec, action, image=None):
+def cross_check(spec, image=None):
     """Check what the argument spec cannot, and fill dependent defaults.
 
     ``spec`` has passed RELEASE_SPEC (types, choices, required keys). Returns
     the list of errors; on success ``spec`` is completed in place.
     """
     problems = _Problems()
-    if action not in ACTIONS:
-        problems.add("action", f"must be one of {', '.join(ACTIONS)}, got {action!r}")
+    spec["canary_namespace"] = spec.get("canary_namespace") or f"{spec['namespace']}-canary"
     if image:
         spec["image"] = image
     _check_names(problems, spec)
@@ -282,14 +280,32 @@ def cross_check(spec, action, image=None):
             problems.add("alertmanager.url", url_problem)
     for key in ("lock_ttl", "rollout_timeout"):
         spec[f"{key}_seconds"] = problems.duration(spec, key, key, positive=True)
+    _check_lock_ttl(problems, spec)
     if not problems.errors:
         complete(spec)
     return problems.errors
 
 
+def _check_lock_ttl(problems, spec):
+    """The lock is renewed between steps: it must outlive the longest wait between two."""
+    analysis = spec["analysis"]
+    waits = {
+        "rollout_timeout": spec["rollout_timeout_seconds"],
+        "analysis.initial_delay + analysis.interval": (analysis["initial_delay_seconds"] or 0)
+        + (analysis["interval_seconds"] or 0),
+    }
+    longest = max(waits, key=lambda name: waits[name] or 0)
+    ttl = spec["lock_ttl_seconds"]
+    if ttl and waits[longest] and ttl <= waits[longest]:
+        problems.add(
+            "lock_ttl",
+            f"must be longer than {longest} ({waits[longest]:g}s), the longest wait between "
+            f"two renewals of the lock, got {spec['lock_ttl']!r}",
+        )
+
+
 def complete(spec):
     """Fill the defaults that are derived from other fields."""
-    spec["canary_namespace"] = spec.get("canary_namespace") or f"{spec['namespace']}-canary"
     workload = spec["workload"]
     workload["service"] = workload.get("service") or spec["service"]
     workload["canary_name"] = f"{workload['name']}-canary"
@@ -303,14 +319,30 @@ def complete(spec):
         replicas = stage.get("replicas") or replicas
         stage["replicas"] = replicas
         stage["name"] = stage.get("name") or f"{stage['weight']}%"
-    analysis = spec["analysis"]
-    analysis["selector"] = (
-        analysis.get("selector") or f'namespace="{spec["canary_namespace"]}",track="canary"'
-    )
     ledger = spec["ledger"]
     ledger["name"] = ledger.get("name") or f"{spec['service']}-canary-ledger"
     ledger["namespace"] = ledger.get("namespace") or spec["namespace"]
     ledger["lock"] = f"{spec['service']}-canary-lock"
+
+
+def _missing_in_canary_namespace(cluster, spec, workload):
+    """Objects the pod spec needs that a separate canary namespace lacks."""
+    canary_namespace = spec["canary_namespace"]
+    if canary_namespace == spec["namespace"]:
+        return []
+    needed = referenced_objects(workload["spec"]["template"]["spec"])
+    missing = [
+        f"{kind} {name}"
+        for kind, name in needed
+        if cluster.get("v1", kind, name, canary_namespace) is None
+    ]
+    if not missing:
+        return []
+    return [
+        f"canary.canary_namespace: the stable pod spec needs {', '.join(missing)}, which "
+        f"namespace {canary_namespace} does not have; create them there first, or release "
+        f"into the stable namespace (canary_namespace: {spec['namespace']})"
+    ]
 
 
 def cluster_problems(cluster, spec, provider):
@@ -324,6 +356,7 @@ def cluster_problems(cluster, spec, provider):
     if workload is None:
         errors.append(f"canary.workload.name: Deployment {spec['namespace']}/{name} does not exist")
     else:
+        errors.extend(_missing_in_canary_namespace(cluster, spec, workload))
         containers = [c["name"] for c in workload["spec"]["template"]["spec"]["containers"]]
         wanted = spec["workload"].get("container")
         if wanted and wanted not in containers:

@@ -5,6 +5,19 @@ the filter plugin.
 """
 
 
+def _worse(current, candidate):
+    """The worse of two recorded values ``[value, result, side]``: a non-pass beats a pass,
+    then the value further on the bad side (above a max, below a min)."""
+    value, result = candidate[0], candidate[1]
+    side = candidate[2] if len(candidate) > 2 else "max"
+    if current is None or (current[1] == "pass" and result != "pass"):
+        return (value, result)
+    if (current[1] != "pass") != (result != "pass") or value is None or current[0] is None:
+        return current
+    further = value < current[0] if side == "min" else value > current[0]
+    return (value, result) if further else current
+
+
 def _value(value):
     if value is None:
         return "n/a"
@@ -21,8 +34,8 @@ def history_lines(ledger):
         text = f"{entry.get('at', '')}  {entry.get('event', '?')}"
         if "values" in entry:
             text += "  " + "  ".join(
-                f"{name}={_value(value)} {result}"
-                for name, (value, result) in sorted(entry["values"].items())
+                f"{name}={_value(recorded[0])} {recorded[1]}"
+                for name, recorded in sorted(entry["values"].items())
             )
         if details:
             text += "  " + " ".join(f"{k}={_value(v)}" for k, v in sorted(details.items()))
@@ -49,19 +62,8 @@ def stage_summary(ledger):
             stage["weight"] = entry.get("weight")
         elif event == "measurement":
             stage["measurements"] += 1
-            for name, (value, result) in entry.get("values", {}).items():
-                worst = stage["worst"].get(name)
-                if (
-                    worst is None
-                    or result != "pass"
-                    or (
-                        value is not None
-                        and worst[1] == "pass"
-                        and worst[0] is not None
-                        and value > worst[0]
-                    )
-                ):
-                    stage["worst"][name] = (value, result)
+            for name, recorded in entry.get("values", {}).items():
+                stage["worst"][name] = _worse(stage["worst"].get(name), recorded)
         elif event in ("stage_passed", "stage_failed"):
             stage["outcome"] = event.split("_", 1)[1]
             stage["reason"] = entry.get("reason", "")

@@ -12,36 +12,34 @@ import copy
 
 TRACK_LABEL = "track"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "canary-runbooks"}
-# Server-owned metadata that must not be copied into a new object.
-_SERVER_METADATA = (
-    "uid",
-    "resourceVersion",
-    "creationTimestamp",
-    "generation",
-    "managedFields",
-    "selfLink",
-    "ownerReferences",
-    "deletionTimestamp",
-)
-_SERVER_ANNOTATIONS = (
-    "deployment.kubernetes.io/revision",
-    "kubectl.kubernetes.io/last-applied-configuration",
+# Labels that would make Helm or Argo CD treat the canary as theirs (and prune it).
+_OWNERSHIP_LABELS = ("app.kubernetes.io/instance", "helm.sh/chart", "argocd.argoproj.io/instance")
+# Fields a ClusterIP Service must not carry.
+_EXTERNAL_SERVICE_FIELDS = (
+    "clusterIP",
+    "clusterIPs",
+    "externalIPs",
+    "loadBalancerIP",
+    "healthCheckNodePort",
+    "externalTrafficPolicy",
+    "loadBalancerSourceRanges",
+    "loadBalancerClass",
+    "allocateLoadBalancerNodePorts",
 )
 
 
-def _clean_metadata(metadata, name, namespace):
-    clean = {k: v for k, v in copy.deepcopy(metadata or {}).items() if k not in _SERVER_METADATA}
-    clean["name"] = name
-    clean["namespace"] = namespace
-    annotations = {
-        k: v for k, v in (clean.get("annotations") or {}).items() if k not in _SERVER_ANNOTATIONS
+def _canary_metadata(metadata, name, namespace):
+    """Name, namespace and the stable object's labels; no annotations (tools keep state there)."""
+    labels = {
+        key: value
+        for key, value in ((metadata or {}).get("labels") or {}).items()
+        if key not in _OWNERSHIP_LABELS
     }
-    if annotations:
-        clean["annotations"] = annotations
-    else:
-        clean.pop("annotations", None)
-    clean["labels"] = {**(clean.get("labels") or {}), TRACK_LABEL: "canary", **MANAGED_BY}
-    return clean
+    return {
+        "name": name,
+        "namespace": namespace,
+        "labels": {**labels, TRACK_LABEL: "canary", **MANAGED_BY},
+    }
 
 
 def target_container(pod_spec, container=None):
@@ -76,7 +74,7 @@ def canary_deployment(stable, namespace, name, image, replicas, container=None):
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": _clean_metadata(stable.get("metadata"), name, namespace),
+        "metadata": _canary_metadata(stable.get("metadata"), name, namespace),
         "spec": spec,
     }
 
@@ -84,14 +82,8 @@ def canary_deployment(stable, namespace, name, image, replicas, container=None):
 def canary_service(stable, namespace, name):
     """The canary Service: stable's ports, selecting only canary pods."""
     spec = copy.deepcopy(stable["spec"])
-    for server_field in (
-        "clusterIP",
-        "clusterIPs",
-        "externalIPs",
-        "loadBalancerIP",
-        "healthCheckNodePort",
-    ):
-        spec.pop(server_field, None)
+    for field in _EXTERNAL_SERVICE_FIELDS:
+        spec.pop(field, None)
     if spec.get("type") in ("NodePort", "LoadBalancer"):
         spec["type"] = "ClusterIP"
         for port in spec.get("ports", []):
@@ -100,6 +92,36 @@ def canary_service(stable, namespace, name):
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _clean_metadata(stable.get("metadata"), name, namespace),
+        "metadata": _canary_metadata(stable.get("metadata"), name, namespace),
         "spec": spec,
     }
+
+
+def referenced_objects(pod_spec):
+    """The namespaced objects a pod spec needs: ``[(kind, name)]``, sorted.
+
+    A canary in its own namespace only starts when these exist there too.
+    """
+    found = set()
+    if pod_spec.get("serviceAccountName") not in (None, "", "default"):
+        found.add(("ServiceAccount", pod_spec["serviceAccountName"]))
+    for secret in pod_spec.get("imagePullSecrets") or []:
+        found.add(("Secret", secret["name"]))
+    for volume in pod_spec.get("volumes") or []:
+        if "configMap" in volume:
+            found.add(("ConfigMap", volume["configMap"]["name"]))
+        if "secret" in volume:
+            found.add(("Secret", volume["secret"]["secretName"]))
+        if "persistentVolumeClaim" in volume:
+            found.add(("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]))
+    for container in [*(pod_spec.get("initContainers") or []), *pod_spec["containers"]]:
+        for source in container.get("envFrom") or []:
+            for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+                if key in source and not source[key].get("optional"):
+                    found.add((kind, source[key]["name"]))
+        for env in container.get("env") or []:
+            value_from = env.get("valueFrom") or {}
+            for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+                if key in value_from and not value_from[key].get("optional"):
+                    found.add((kind, value_from[key]["name"]))
+    return sorted(found)

@@ -73,6 +73,13 @@ class App:
                 ("path", "track", "version"),
             )
         )
+        # Series exist from the start at 0, so the first error already counts as an
+        # increase for rate(): a series born at 1 shows no increase until its second error.
+        for method, path in ROUTES:
+            for code in ("200", "500"):
+                self.requests.inc(
+                    0, method=method, path=path, code=code, track=self.track, version=self.version
+                )
 
     def record(self, method, path, code, seconds):
         labels = {"track": self.track, "version": self.version}

@@ -22,6 +22,14 @@ class PrometheusError(Exception):
     """A query could not produce a usable result."""
 
 
+def _without_userinfo(url):
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit(parts._replace(netloc=host))
+
+
 class PrometheusUnreachable(PrometheusError):
     """No HTTP exchange happened: refused, DNS failure, TLS failure, reset."""
 
@@ -62,6 +70,8 @@ class PrometheusClient:
 
     def __init__(self, url, timeout=5, validate_certs=True):
         self.url = url.rstrip("/") + QUERY_PATH
+        # Messages end up in the ledger and in job output: never with credentials.
+        self.shown_url = _without_userinfo(self.url)
         self.timeout = timeout
         self.validate_certs = validate_certs
 
@@ -90,17 +100,17 @@ class PrometheusClient:
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
                 raise self._timeout() from exc
-            raise PrometheusUnreachable(f"{self.url}: {exc.reason}") from exc
+            raise PrometheusUnreachable(f"{self.shown_url}: {exc.reason}") from exc
         except TimeoutError as exc:
             raise self._timeout() from exc
         except http.client.HTTPException as exc:
-            raise PrometheusBadResponse(f"{self.url}: {exc!r}") from exc
+            raise PrometheusBadResponse(f"{self.shown_url}: {exc!r}") from exc
         except (UrlsConnectionError, OSError) as exc:
-            raise PrometheusUnreachable(f"{self.url}: {exc}") from exc
+            raise PrometheusUnreachable(f"{self.shown_url}: {exc}") from exc
         return _parse_body(body)
 
     def _timeout(self):
-        return PrometheusTimeout(f"{self.url}: no answer within {self.timeout:g}s")
+        return PrometheusTimeout(f"{self.shown_url}: no answer within {self.timeout:g}s")
 
 
 def _http_error_message(exc):

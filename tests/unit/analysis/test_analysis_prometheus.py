@@ -167,3 +167,10 @@ def test_several_series_are_an_error_naming_their_labels():
 def test_results_a_threshold_cannot_apply_to(data, message):
     with pytest.raises(PrometheusError, match=message):
         single_value(data["data"])
+
+
+def test_messages_never_show_credentials_of_the_url():
+    client = PrometheusClient("http://user:secret@127.0.0.1:1", timeout=0.5)
+    with pytest.raises(PrometheusUnreachable) as raised:
+        client.query("up")
+    assert "secret" not in str(raised.value) and "127.0.0.1:1" in str(raised.value)

@@ -78,6 +78,3 @@ class FakeCluster:
 
         merge(current, patch)
         return self._write(current)
-
-    def delete(self, api_version, kind, name, namespace=None):
-        return self.objects.pop(self._key(api_version, kind, name, namespace), None) is not None

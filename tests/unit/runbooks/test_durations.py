@@ -1,5 +1,5 @@
 import pytest
-from ansible.module_utils.durations import DurationError, format_duration, parse_duration
+from ansible.module_utils.durations import DurationError, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -24,10 +24,3 @@ def test_parse(value, seconds):
 def test_reject(value):
     with pytest.raises(DurationError):
         parse_duration(value)
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"), [(45, "45s"), (750, "12m30s"), (7200, "2h"), (100800, "1d4h")]
-)
-def test_format(seconds, text):
-    assert format_duration(seconds) == text

@@ -77,3 +77,46 @@ def test_stage_summary_covers_the_latest_release_only():
     assert filters["canary_stage_summary"](ledger) == [
         "stage 1 (5%): in progress, 0 measurements; worst: none"
     ]
+
+
+def test_worst_value_respects_the_side_of_the_bound():
+    filters = FilterModule().filters()
+    ledger = {
+        "history": [
+            {"event": "stage_started", "stage": 1, "weight": 5},
+            {
+                "event": "measurement",
+                "stage": 1,
+                "values": {
+                    "availability": [1.0, "pass", "min"],
+                    "latency_p99": [0.2, "pass", "max"],
+                },
+            },
+            {
+                "event": "measurement",
+                "stage": 1,
+                "values": {
+                    "availability": [0.995, "pass", "min"],
+                    "latency_p99": [0.1, "pass", "max"],
+                },
+            },
+        ]
+    }
+    assert filters["canary_stage_summary"](ledger) == [
+        "stage 1 (5%): in progress, 2 measurements; worst: availability=0.995 (pass)  "
+        "latency_p99=0.2 (pass)"
+    ]
+
+
+def test_public_spec_leaves_out_the_functional_body_only():
+    filters = FilterModule().filters()
+    spec = {
+        "service": "x",
+        "validation": {
+            "url": "u",
+            "functional": {"path": "/login", "body": {"password": "secret"}},
+        },
+    }
+    public = filters["canary_public_spec"](spec)
+    assert public == {"service": "x", "validation": {"url": "u", "functional": {"path": "/login"}}}
+    assert spec["validation"]["functional"]["body"] == {"password": "secret"}

@@ -6,6 +6,7 @@ from ansible.module_utils.ledger import (
     HISTORY_LIMIT_BYTES,
     Ledger,
     LedgerError,
+    _size,
     compact,
     next_stage,
     start_release,
@@ -21,7 +22,7 @@ def ledger(cluster=None):
 
 
 def start(book, image="app:2", stable="app:1"):
-    return book.update(lambda state: start_release(state, image, stable, 4, "ops@box:1", 0))
+    return book.update(lambda state: start_release(state, image, stable, 4, "ops@box:1"))
 
 
 def test_new_release_creates_the_ledger():
@@ -69,7 +70,7 @@ def test_new_release_after_a_finished_one_resets_the_counters():
 
 @pytest.mark.parametrize(
     ("stage", "stage_status", "expected"),
-    [(0, "pending", 1), (1, "baking", 1), (1, "passed", 2), (4, "passed", 5), (2, "failed", 3)],
+    [(0, "pending", 1), (1, "baking", 1), (1, "passed", 2), (4, "passed", 5), (2, "failed", 2)],
 )
 def test_next_stage(stage, stage_status, expected):
     assert next_stage({"stage": stage, "stage_status": stage_status}) == expected
@@ -106,12 +107,43 @@ def test_update_gives_up_after_repeated_conflicts():
         book.update(always_raced, attempts=3)
 
 
+def test_promote_and_finalize_do_not_start_a_release():
+    with pytest.raises(LedgerError, match="no release of frontend is in progress"):
+        ledger().update(
+            lambda state: start_release(state, "app:2", "app:1", 4, "ops", allow_new=False)
+        )
+
+
 def test_compact_drops_oldest_measurements_only():
     action = {"event": "stage_started", "stage": 1}
     measurement = {"event": "measurement", "padding": "x" * 1000}
-    history = [action] + [dict(measurement, n=i) for i in range(1000)]
+    history = [{"event": "release_started"}, action] + [dict(measurement, n=i) for i in range(1000)]
     kept = compact(history)
-    size = sum(len(json.dumps(e)) + 1 for e in kept)
-    assert size <= HISTORY_LIMIT_BYTES + 100
-    assert kept[0]["event"] == "history_compacted" and kept[1] == action
+    assert _size(kept) <= HISTORY_LIMIT_BYTES
+    assert kept[0]["event"] == "history_compacted"
+    assert kept[1:3] == [{"event": "release_started"}, action]
     assert kept[-1]["n"] == 999
+    assert kept[0]["dropped_entries"] == 1002 - len(kept) + 1
+
+
+def test_compact_keeps_one_marker_that_counts_across_writes():
+    history = [{"event": "release_started"}]
+    for n in range(1500):
+        history = compact([*history, {"event": "measurement", "n": n, "padding": "x" * 1000}])
+    markers = [e for e in history if e["event"] == "history_compacted"]
+    assert len(markers) == 1 and history[0] is markers[0]
+    assert markers[0]["dropped_entries"] + len(history) - 2 == 1500
+    assert history[-1]["n"] == 1499
+
+
+def test_compact_drops_earlier_releases_before_the_current_one():
+    old = [{"event": "release_started", "image": "a"}] + [
+        {"event": "stage_started", "stage": 1, "padding": "y" * 1000} for _ in range(400)
+    ]
+    current = [{"event": "release_started", "image": "b"}] + [
+        {"event": "measurement", "n": n, "padding": "x" * 1000} for n in range(400)
+    ]
+    kept = compact(old + current)
+    assert {"event": "release_started", "image": "b"} in kept
+    assert all(e.get("n") is not None for e in kept if e["event"] == "measurement")
+    assert len([e for e in kept if e["event"] == "measurement"]) == 400

@@ -66,3 +66,37 @@ def test_renew_fails_when_another_run_took_the_lock():
     lock(cluster, "bob@other:7", host="box-b").acquire(takeover=True, now=NOW)
     with pytest.raises(LockHeld, match="held by bob@other:7"):
         alice.renew(now=NOW)
+
+
+def test_renew_if_held_renews_our_lock_ignores_a_free_one_and_refuses_another():
+    cluster = FakeCluster()
+    alice = lock(cluster, "alice@box:100", host="box-a")
+    alice.renew_if_held(now=NOW)  # no lease at all: nothing to renew
+    alice.acquire(now=NOW)
+    alice.renew_if_held(now=NOW + timedelta(seconds=5))
+    assert alice.read()["spec"]["renewTime"] == micro_time(NOW + timedelta(seconds=5))
+    lock(cluster, "bob@other:7", host="box-b").acquire(takeover=True, now=NOW)
+    with pytest.raises(LockHeld):
+        alice.renew_if_held(now=NOW)
+
+
+def test_release_frees_an_expired_lock_of_another_run_but_not_a_live_one():
+    cluster = FakeCluster()
+    lock(cluster, "alice@box:100", host="box-a").acquire(now=NOW)
+    operator = lock(cluster, "ops@box-b:9", host="box-b")
+    assert operator.release(now=NOW + timedelta(seconds=10)) is False
+    assert operator.read()["spec"]["holderIdentity"] == "alice@box:100"
+    assert operator.release(now=NOW + timedelta(seconds=61)) is True
+    assert "holderIdentity" not in operator.read()["spec"]
+
+
+def test_check_available_refuses_without_writing():
+    cluster = FakeCluster()
+    lock(cluster, "alice@box:100", host="box-a").acquire(now=NOW)
+    writes = cluster.writes
+    bob = lock(cluster, "bob@other:7", host="box-b")
+    with pytest.raises(LockHeld, match="alice@box:100"):
+        bob.check_available(now=NOW + timedelta(seconds=5))
+    bob.check_available(takeover=True, now=NOW)
+    bob.check_available(now=NOW + timedelta(seconds=61))  # expired: may be taken
+    assert cluster.writes == writes

@@ -5,7 +5,7 @@ from tests.bad_specs import BAD_SPECS, GOOD_SPEC, merged
 
 
 def test_good_spec_is_completed_with_defaults():
-    spec, errors = validate_release(merged({}), "release")
+    spec, errors = validate_release(merged({}))
     assert errors == []
     assert spec["canary_namespace"] == "yyc3-short-drama-canary"
     assert spec["workload"]["canary_name"] == "frontend-deployment-canary"
@@ -43,30 +43,30 @@ def test_replicas_carry_over_from_the_previous_stage():
     ("change", "field"), [c[1:] for c in BAD_SPECS], ids=[c[0] for c in BAD_SPECS]
 )
 def test_bad_spec_names_the_field(change, field):
-    spec, errors = validate_release(merged(change), "release")
+    spec, errors = validate_release(merged(change))
     assert spec is None
     assert any(field in error for error in errors), errors
 
 
 def test_image_is_optional_the_ledger_decides_whether_one_is_needed():
-    spec, errors = validate_release(merged({"image": ""}), "release")
+    spec, errors = validate_release(merged({"image": ""}))
     assert errors == [] and spec["image"] == ""
 
 
 def test_image_argument_overrides_the_spec():
-    spec, _ = validate_release(merged({}), "release", image="yyc3/short-drama-frontend:2.0.0")
+    spec, _ = validate_release(merged({}), image="yyc3/short-drama-frontend:2.0.0")
     assert spec["image"] == "yyc3/short-drama-frontend:2.0.0"
 
 
 def test_every_problem_is_reported_at_once():
     change = {"stages": [{"weight": 150}], "analysis": {"failure_limit": 0}}
-    _, errors = validate_release(merged(change), "release")
+    _, errors = validate_release(merged(change))
     assert len(errors) == 2
 
 
 def test_good_spec_is_not_modified():
     before = merged({})
-    validate_release(before, "release")
+    validate_release(before)
     assert before == merged({}) and GOOD_SPEC["stages"][0] == {
         "weight": 5,
         "replicas": 1,

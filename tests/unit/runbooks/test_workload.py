@@ -1,4 +1,9 @@
-from ansible.module_utils.workload import canary_deployment, canary_service, container_image
+from ansible.module_utils.workload import (
+    canary_deployment,
+    canary_service,
+    container_image,
+    referenced_objects,
+)
 
 STABLE = {
     "apiVersion": "apps/v1",
@@ -10,8 +15,8 @@ STABLE = {
         "resourceVersion": "9",
         "generation": 3,
         "creationTimestamp": "2026-01-01T00:00:00Z",
-        "labels": {"app": "frontend", "track": "stable"},
-        "annotations": {"deployment.kubernetes.io/revision": "3", "team": "video"},
+        "labels": {"app": "frontend", "track": "stable", "app.kubernetes.io/instance": "shop"},
+        "annotations": {"deployment.kubernetes.io/revision": "3", "meta.helm.sh/release-name": "x"},
     },
     "spec": {
         "replicas": 4,
@@ -42,7 +47,6 @@ def test_canary_deployment_changes_only_image_track_and_replicas():
             "track": "canary",
             "app.kubernetes.io/managed-by": "canary-runbooks",
         },
-        "annotations": {"team": "video"},
     }
     assert "status" not in canary
     assert canary["spec"]["replicas"] == 1
@@ -66,7 +70,10 @@ def test_canary_service_selects_canary_pods_only():
         "kind": "Service",
         "metadata": {"name": "frontend", "namespace": "shop", "uid": "u"},
         "spec": {
-            "type": "NodePort",
+            "type": "LoadBalancer",
+            "externalTrafficPolicy": "Local",
+            "loadBalancerSourceRanges": ["10.0.0.0/8"],
+            "allocateLoadBalancerNodePorts": True,
             "clusterIP": "10.0.0.1",
             "clusterIPs": ["10.0.0.1"],
             "selector": {"app": "frontend", "track": "stable"},
@@ -80,3 +87,41 @@ def test_canary_service_selects_canary_pods_only():
         "ports": [{"port": 80, "targetPort": 8080}],
     }
     assert canary["metadata"]["namespace"] == "shop-canary"
+
+
+def test_referenced_objects_of_a_pod_spec():
+    pod_spec = {
+        "serviceAccountName": "frontend",
+        "imagePullSecrets": [{"name": "registry"}],
+        "volumes": [
+            {"name": "a", "configMap": {"name": "app-config"}},
+            {"name": "b", "secret": {"secretName": "tls"}},
+            {"name": "c", "persistentVolumeClaim": {"claimName": "uploads"}},
+            {"name": "d", "emptyDir": {}},
+        ],
+        "containers": [
+            {
+                "name": "app",
+                "envFrom": [
+                    {"configMapRef": {"name": "env"}},
+                    {"secretRef": {"name": "x", "optional": True}},
+                ],
+                "env": [
+                    {"name": "DB", "valueFrom": {"secretKeyRef": {"name": "db", "key": "url"}}},
+                    {
+                        "name": "TRACK",
+                        "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['track']"}},
+                    },
+                ],
+            }
+        ],
+    }
+    assert referenced_objects(pod_spec) == [
+        ("ConfigMap", "app-config"),
+        ("ConfigMap", "env"),
+        ("PersistentVolumeClaim", "uploads"),
+        ("Secret", "db"),
+        ("Secret", "registry"),
+        ("Secret", "tls"),
+        ("ServiceAccount", "frontend"),
+    ]

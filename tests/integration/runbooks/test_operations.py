@@ -1,0 +1,128 @@
+"""What operators do by hand: stage by stage, dry runs, and rollbacks at odd moments."""
+
+import http.server
+import json
+import threading
+from typing import ClassVar
+
+import pytest
+
+from sandbox.releases import CANARY_NAMESPACE, HEALTHY_IMAGE, SEED_IMAGE, STABLE
+from tests.bad_specs import merged
+
+from .conftest import run_playbook
+from .test_bad_input import snapshot, spec_file
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
+FAULTY_IMAGE = "yyc3/short-drama-frontend:1.2.0-errors"
+
+
+def test_dry_run_of_prepare_changes_nothing_and_shows_no_secret(cluster):
+    before = snapshot(cluster)
+    code, output = run_playbook(
+        "prepare.yml", "--check", "--diff", "-vvv", "-e", f"canary_image={HEALTHY_IMAGE}"
+    )
+    assert code == 0, output
+    assert "password123" not in output
+    assert snapshot(cluster) == before
+
+
+def test_failed_stage_is_held_for_a_person_and_never_skipped(cluster):
+    code, output = run_playbook("prepare.yml", "-e", f"canary_image={FAULTY_IMAGE}")
+    assert code == 0, output
+    code, output = run_playbook("promote.yml", "-e", "canary_auto_rollback=false")
+    assert code != 0
+    assert "left as it is" in output
+    ledger = cluster.ledger()
+    assert (ledger["status"], ledger["stage"], ledger["stage_status"]) == ("paused", 1, "failed")
+    assert cluster.weight() == 5
+
+    code, output = run_playbook("finalize.yml")
+    assert code != 0
+    assert "Stage 1 of 4 has not passed yet" in output
+    assert cluster.stable_image() == SEED_IMAGE
+
+    code, output = run_playbook("rollback.yml", "-e", '{"canary_rollback_reason": "errors at 5%"}')
+    assert code == 0, output
+    ledger = cluster.ledger()
+    assert ledger["status"] == "rolled_back" and ledger["reason"] == "errors at 5%"
+    assert cluster.weight() == 0
+
+
+def test_promote_past_the_last_stage_leaves_the_release_alone(cluster):
+    code, output = run_playbook("prepare.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
+    assert code == 0, output
+    code, output = run_playbook("promote.yml", "-e", "canary_stage=7")
+    assert code != 0
+    assert "canary_stage: 7 is not a stage of frontend" in output
+    assert "left as it is" in output
+    assert cluster.ledger()["status"] == "initialized"
+    assert cluster.canary()["spec"]["replicas"] == 1
+
+
+def test_rollback_during_an_interrupted_finalize_puts_stable_back(cluster):
+    code, output = run_playbook("prepare.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
+    assert code == 0, output
+    # As if finalize had moved stable to the new image and then been interrupted.
+    containers = [{"name": "frontend", "image": HEALTHY_IMAGE}]
+    cluster.api.strategic_merge_patch(
+        "Deployment",
+        "yyc3-short-drama",
+        STABLE,
+        {"spec": {"template": {"spec": {"containers": containers}}}},
+    )
+    code, output = run_playbook("rollback.yml")
+    assert code == 0, output
+    assert cluster.stable_image() == SEED_IMAGE
+    assert cluster.stable_ready()
+    assert cluster.ledger()["status"] == "rolled_back"
+    assert cluster.api.get("Namespace", None, CANARY_NAMESPACE) is not None
+
+
+class AlertReceiver(http.server.BaseHTTPRequestHandler):
+    """Stands in for Alertmanager's API: keeps what it is sent."""
+
+    received: ClassVar[list] = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        AlertReceiver.received.append((self.path, json.loads(body)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def alertmanager():
+    AlertReceiver.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AlertReceiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", AlertReceiver.received
+    server.shutdown()
+    server.server_close()
+
+
+def test_rollback_alerts_alertmanager(cluster, tmp_path, alertmanager):
+    url, received = alertmanager
+    spec = spec_file(tmp_path, merged({"alertmanager": {"url": url}}))
+    code, output = run_playbook("prepare.yml", "-e", spec)
+    assert code == 0, output
+    code, output = run_playbook(
+        "rollback.yml", "-e", spec, "-e", '{"canary_rollback_reason": "checking the alert"}'
+    )
+    assert code == 0, output
+    assert len(received) == 1
+    path, alerts = received[0]
+    assert path == "/api/v2/alerts"
+    assert alerts[0]["labels"] == {
+        "alertname": "CanaryRolledBack",
+        "service": "frontend",
+        "namespace": "yyc3-short-drama",
+        "severity": "critical",
+    }
+    assert alerts[0]["annotations"]["description"] == "checking the alert"
