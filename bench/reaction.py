@@ -4,22 +4,16 @@ import os
 import tempfile
 import time
 
-from bench.common import playbook, row
+from bench.common import parse_time, playbook, row
 from sandbox.releases import CANARY, CANARY_NAMESPACE, HEALTHY_IMAGE, wait_for
 
 INTERVAL = 2.0
 FAILURE_LIMIT = 2
 TARGET_SECONDS = 1.25 * (INTERVAL * FAILURE_LIMIT) + 3
 ERROR_RATIO = "0.5"
-# Time for the patched canary pods to roll out before their fault begins.
-LEAD_SECONDS = 4.0
-
-
-def baking_stage_one(release):
-    ledger = release.ledger()
-    return ledger["stage"] == 1 and any(
-        entry["event"] == "measurement" and entry["stage"] == 1 for entry in ledger["history"]
-    )
+# From arming the fault to its start: the armed pods roll out, then stage 1 scales,
+# validates, takes 5% and starts its bake, all before the fault begins.
+FAULT_DELAY_SECONDS = 20.0
 
 
 def inject_fault(release, start_at):
@@ -32,26 +26,53 @@ def inject_fault(release, start_at):
     release.api.strategic_merge_patch("Deployment", CANARY_NAMESPACE, CANARY, patch)
 
 
+def canary_rolled_out(release):
+    deployment = release.canary()
+    status = deployment.get("status", {})
+    return status.get("observedGeneration", 0) >= deployment["metadata"][
+        "generation"
+    ] and status.get("updatedReplicas") == status.get("readyReplicas") == status.get("replicas")
+
+
 def one_run(release, log):
+    """prepare, arm the canary's fault, promote stage 1 and time the rollback.
+
+    The fault is armed (the pods restart with it) before the stage starts, so
+    nothing but the fault changes during the bake it is measured in.
+    """
     release.reset()
-    release = playbook(
-        "release.yml",
-        *("-e", f"canary_image={HEALTHY_IMAGE}", "-e", "canary_sandbox_bake=120s"),
-        background=True,
-        log=log,
-    )
+    if playbook("prepare.yml", "-e", f"canary_image={HEALTHY_IMAGE}", log=log).returncode:
+        raise RuntimeError("prepare.yml failed")
+    fault_at = time.time() + FAULT_DELAY_SECONDS
+    inject_fault(release, fault_at)
+    wait_for("the armed canary to roll out", lambda: canary_rolled_out(release))
+    run = playbook("promote.yml", "-e", "canary_sandbox_bake=120s", background=True, log=log)
     try:
-        wait_for("the first measurement of stage 1", lambda: baking_stage_one(release))
-        fault_at = time.time() + LEAD_SECONDS
-        inject_fault(release, fault_at)
-        wait_for("weight 0", lambda: release.weight() == 0, timeout=120, interval=0.02)
+        wait_for("stage 1 to take its 5%", lambda: release.weight() == 5 or run.poll() is not None)
+        wait_for(
+            "weight 0",
+            lambda: release.weight() == 0 or run.poll() is not None,
+            timeout=180,
+            interval=0.02,
+        )
         reacted = time.time()
-        release.wait(timeout=300)
+        run.wait(timeout=300)
     finally:
-        if release.poll() is None:
-            release.kill()
-            release.wait()
-    return reacted - fault_at
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    ledger = release.ledger()
+    failing = [
+        entry
+        for entry in ledger["history"]
+        if entry["event"] == "measurement" and entry["verdict"] != "pass"
+    ]
+    valid = (
+        ledger["status"] == "rolled_back"
+        and "error_rate" in ledger["reason"]
+        and all(parse_time(entry["at"]) >= fault_at for entry in failing)
+    )
+    return reacted - fault_at, valid, ledger["reason"]
 
 
 def measure(sandbox, runs):
@@ -64,7 +85,10 @@ def measure(sandbox, runs):
     with tempfile.TemporaryDirectory() as tmp:
         for index in range(runs):
             with open(os.path.join(tmp, f"run-{index}.log"), "w") as log:
-                seconds = one_run(sandbox.release, log)
+                seconds, valid, reason = one_run(sandbox.release, log)
+            if not valid:
+                row(f"run {index + 1}", f"not counted, ended before the fault: {reason}")
+                continue
             times.append(round(seconds, 2))
             row(
                 f"run {index + 1}: fault start -> weight 0",
@@ -72,6 +96,8 @@ def measure(sandbox, runs):
                 f"<= {TARGET_SECONDS:g} s",
                 seconds <= TARGET_SECONDS,
             )
+    if not times:
+        raise RuntimeError("no run was rolled back by the injected fault")
     worst = max(times)
     row("worst", f"{worst:.2f} s", f"<= {TARGET_SECONDS:g} s", worst <= TARGET_SECONDS)
     return {

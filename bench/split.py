@@ -1,4 +1,4 @@
-"""Split accuracy: which distinct users the router sends to the canary at each weight."""
+"""Split accuracy: which distinct users the router sends to the canary at each stage."""
 
 import concurrent.futures
 import threading
@@ -10,7 +10,7 @@ from sandbox.releases import HEALTHY_IMAGE, ROUTER, wait_for
 
 WEIGHTS = (5, 20, 50, 100)
 TARGET_POINTS = 1.0
-THREADS = 16
+THREADS = 8
 
 
 def canary_users(users, weight):
@@ -43,7 +43,9 @@ def measure(sandbox, users):
     previous = set()
     sticky = True
     for weight in WEIGHTS:
-        release.set_weight(weight)
+        # Each stage as operators run it: promote.yml scales the canary and sets the weight.
+        if playbook("promote.yml", "-e", "canary_sandbox_bake=0s").returncode != 0:
+            raise RuntimeError(f"promote.yml failed at {weight}%")
         wait_for(
             f"the router to apply {weight}%",
             lambda w=weight: (

@@ -37,6 +37,12 @@ options:
         holds its lock (so a rollback by another operator cannot be undone), and the new
         weight is recorded in the ledger.
     type: dict
+  stage:
+    description:
+      - With O(release), the stage (1-based) whose weight this is. The ledger then records the
+        start of that stage (or its resumption, when it was already baking), even when the
+        weight was in force already.
+    type: int
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 author:
@@ -44,7 +50,7 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Send 20% of users to the canary
+- name: Send 20% of users to the canary as stage 2 of the release
   canary_traffic:
     provider: configmap
     options:
@@ -52,6 +58,8 @@ EXAMPLES = r"""
       key: canary_percentage
     namespace: yyc3-short-drama
     weight: 20
+    release: "{{ canary_release }}"
+    stage: 2
 
 - name: Read the weight in force
   canary_traffic:
@@ -89,7 +97,7 @@ lock_lost:
 from ansible.module_utils import ledger as ledgers
 from ansible.module_utils import lock as locks
 from ansible.module_utils.cluster import Cluster, with_auth_options
-from ansible.module_utils.ledger import LedgerError, require_active
+from ansible.module_utils.ledger import LedgerError, begin_stage, require_active
 from ansible.module_utils.lock import LockHeld
 from ansible.module_utils.traffic import PROVIDERS, TrafficError, make_provider
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -105,8 +113,10 @@ def _guard(cluster, release, weight, check_mode):
     return ledger
 
 
-def _record(ledger, previous, weight):
+def _record(ledger, stage, previous, weight):
     def record(state):
+        if stage:
+            return begin_stage(state, stage, weight, previous)
         state["weight"] = weight
         return {"event": "weight_set", "weight": weight, "previous_weight": previous}
 
@@ -121,7 +131,9 @@ def main():
             namespace={"type": "str", "required": True},
             weight={"type": "int"},
             release={"type": "dict"},
+            stage={"type": "int"},
         ),
+        required_by={"stage": "release"},
         supports_check_mode=True,
     )
     params = module.params
@@ -139,8 +151,8 @@ def main():
         if params["release"]:
             ledger = _guard(cluster, params["release"], params["weight"], module.check_mode)
         previous, weight, changed = provider.set_weight(params["weight"])
-        if ledger is not None and changed:
-            _record(ledger, previous, weight)
+        if ledger is not None and (changed or params["stage"]):
+            _record(ledger, params["stage"], previous, weight)
     except LockHeld as err:
         module.fail_json(msg=str(err), lock_lost=True)
     except (TrafficError, LedgerError) as err:

@@ -117,6 +117,26 @@ def next_stage(state):
     return state["stage"] + 1
 
 
+def begin_stage(state, stage, weight, previous_weight):
+    """Record that ``stage`` took its weight; return the history event.
+
+    Taking the stage's weight is what starts a stage. A stage that was baking
+    already (an interrupted run) is resumed and keeps its failed-check count.
+    """
+    resumed = state["stage"] == stage and state["stage_status"] == "baking"
+    state.update(stage=stage, stage_status="baking", weight=weight)
+    if not resumed:
+        state["failed_checks"] = 0
+    if state["status"] == "initialized":
+        state["status"] = "progressing"
+    return {
+        "event": "stage_resumed" if resumed else "stage_started",
+        "stage": stage,
+        "weight": weight,
+        "previous_weight": previous_weight,
+    }
+
+
 def require_active(state):
     """Raise LedgerError unless a release is in progress."""
     if state["status"] not in ACTIVE_STATUSES:

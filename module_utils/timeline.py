@@ -58,7 +58,7 @@ def stage_summary(ledger):
             continue
         stage = stages.setdefault(number, {"stage": number, "measurements": 0, "worst": {}})
         event = entry.get("event")
-        if event == "stage_started":
+        if event in ("stage_started", "stage_resumed"):
             stage["weight"] = entry.get("weight")
         elif event == "measurement":
             stage["measurements"] += 1

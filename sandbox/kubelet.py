@@ -44,6 +44,10 @@ APP_COMMAND = [sys.executable, "-m", APP_MARKER]
 DRAIN_SECONDS = 1.0
 STOP_GRACE_SECONDS = 5.0
 READY_RECHECK_SECONDS = 2.0
+# Kubernetes' readiness probe defaults: a 1 s timeout, and three failures in a row
+# before a ready pod leaves its Service, so one slow answer under load does not.
+PROBE_TIMEOUT_SECONDS = 1.0
+PROBE_FAILURE_THRESHOLD = 3
 MAX_BACKOFF_SECONDS = 20.0
 
 
@@ -53,7 +57,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def healthy(port, timeout=0.3):
+def healthy(port, timeout=PROBE_TIMEOUT_SECONDS):
     """The readiness probe: ``GET /api/health`` answers 200."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -84,6 +88,7 @@ class Replica:
     started_at: float = 0.0
     restarts: int = 0
     ready: bool = False
+    probe_failures: int = 0
     probed_at: float = 0.0
     restart_after: float = 0.0
     terminate_at: float = 0.0
@@ -246,7 +251,11 @@ class Kubelet:
             due = not replica.ready or now - replica.probed_at >= READY_RECHECK_SECONDS
             if due:
                 replica.probed_at = now
-                ready = healthy(replica.port)
+                answered = healthy(replica.port)
+                replica.probe_failures = 0 if answered else replica.probe_failures + 1
+                ready = answered or (
+                    replica.ready and replica.probe_failures < PROBE_FAILURE_THRESHOLD
+                )
                 if ready != replica.ready:
                     replica.ready = ready
                     self.write_status(replica)

@@ -7,6 +7,7 @@ from ansible.module_utils.ledger import (
     Ledger,
     LedgerError,
     _size,
+    begin_stage,
     compact,
     next_stage,
     start_release,
@@ -147,3 +148,28 @@ def test_compact_drops_earlier_releases_before_the_current_one():
     assert {"event": "release_started", "image": "b"} in kept
     assert all(e.get("n") is not None for e in kept if e["event"] == "measurement")
     assert len([e for e in kept if e["event"] == "measurement"]) == 400
+
+
+def test_begin_stage_starts_or_resumes():
+    state = {
+        "stage": 1,
+        "stage_status": "passed",
+        "weight": 5,
+        "failed_checks": 1,
+        "status": "progressing",
+    }
+    event = begin_stage(state, 2, 20, 5)
+    assert event == {"event": "stage_started", "stage": 2, "weight": 20, "previous_weight": 5}
+    assert (state["stage"], state["stage_status"], state["failed_checks"]) == (2, "baking", 0)
+    state["failed_checks"] = 1
+    assert begin_stage(state, 2, 20, 20)["event"] == "stage_resumed"
+    assert state["failed_checks"] == 1
+    fresh = {
+        "stage": 0,
+        "stage_status": "pending",
+        "weight": 0,
+        "failed_checks": 0,
+        "status": "initialized",
+    }
+    begin_stage(fresh, 1, 5, 0)
+    assert fresh["status"] == "progressing"
