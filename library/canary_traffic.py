@@ -37,6 +37,10 @@ options:
         holds its lock (so a rollback by another operator cannot be undone), and the new
         weight is recorded in the ledger.
     type: dict
+  event:
+    description: With O(release), more details for the ledger's history entry.
+    type: dict
+    default: {}
   stage:
     description:
       - With O(release), the stage (1-based) whose weight this is. The ledger then records the
@@ -113,12 +117,14 @@ def _guard(cluster, release, weight, check_mode):
     return ledger
 
 
-def _record(ledger, stage, previous, weight):
+def _record(ledger, stage, previous, weight, details):
     def record(state):
         if stage:
-            return begin_stage(state, stage, weight, previous)
-        state["weight"] = weight
-        return {"event": "weight_set", "weight": weight, "previous_weight": previous}
+            event = begin_stage(state, stage, weight, previous)
+        else:
+            state["weight"] = weight
+            event = {"event": "weight_set", "weight": weight, "previous_weight": previous}
+        return {**details, **event}
 
     ledger.update(record)
 
@@ -132,6 +138,7 @@ def main():
             weight={"type": "int"},
             release={"type": "dict"},
             stage={"type": "int"},
+            event={"type": "dict", "default": {}},
         ),
         required_by={"stage": "release"},
         supports_check_mode=True,
@@ -152,7 +159,7 @@ def main():
             ledger = _guard(cluster, params["release"], params["weight"], module.check_mode)
         previous, weight, changed = provider.set_weight(params["weight"])
         if ledger is not None and (changed or params["stage"]):
-            _record(ledger, params["stage"], previous, weight)
+            _record(ledger, params["stage"], previous, weight, params["event"])
     except LockHeld as err:
         module.fail_json(msg=str(err), lock_lost=True)
     except (TrafficError, LedgerError) as err:

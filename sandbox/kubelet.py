@@ -41,7 +41,10 @@ LOG = logging.getLogger("sandbox.kubelet")
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APP_MARKER = "sandbox.app"
 APP_COMMAND = [sys.executable, "-m", APP_MARKER]
-DRAIN_SECONDS = 1.0
+# A stopped pod keeps serving this long after it left the Endpoints and the file_sd
+# targets: the router notices within a poll, and Prometheus applies target changes
+# at most every 5 s, so it never scrapes a pod that is gone (which would read as down).
+DRAIN_SECONDS = 6.0
 STOP_GRACE_SECONDS = 5.0
 READY_RECHECK_SECONDS = 2.0
 # Kubernetes' readiness probe defaults: a 1 s timeout, and three failures in a row
