@@ -59,6 +59,7 @@ def test_promote_past_the_last_stage_leaves_the_release_alone(cluster):
     assert "left as it is" in output
     assert cluster.ledger()["status"] == "initialized"
     assert cluster.canary()["spec"]["replicas"] == 1
+    assert cluster.lock_holder() is None  # free between steps, for the next host or job
 
 
 def test_rollback_during_an_interrupted_finalize_puts_stable_back(cluster):
