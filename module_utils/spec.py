@@ -11,11 +11,11 @@ spec passes.
 
 import copy
 import re
-from urllib.parse import urlsplit
 
 from ansible.module_utils.analysis.spec import (
     ANALYSIS_ARGUMENT_SPEC,
     AnalysisSpecError,
+    is_http_url,
     validate_analysis,
 )
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -137,14 +137,9 @@ RELEASE_SPEC = {
 
 
 def _url_problem(value):
-    parts = urlsplit(value or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"must be an http:// or https:// URL with a host, got {value!r}"
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return f"has a malformed port: {value!r}"
-    return None
+    if is_http_url(value):
+        return None
+    return f"must be an http:// or https:// URL with a host and no query, got {value!r}"
 
 
 class _Problems:

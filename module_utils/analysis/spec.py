@@ -110,7 +110,7 @@ def _prometheus(value, path, errors):
         errors.append(f"{path}: required, a mapping with at least 'url'")
         return value
     url = value.get("url")
-    if not _is_http_url(url):
+    if not is_http_url(url):
         errors.append(f"{_path(path, 'url')}: {url!r} is not an http:// or https:// URL")
     timeout = value.get("timeout")
     try:
@@ -128,7 +128,8 @@ def _prometheus(value, path, errors):
     return {**value, "url": url, "timeout": seconds, "validate_certs": validate_certs}
 
 
-def _is_http_url(url):
+def is_http_url(url):
+    """An http(s) URL with a host, a valid port, and no query or fragment."""
     if not isinstance(url, str):
         return False
     try:
