@@ -243,10 +243,10 @@ class ReleaseLock:
             return None
         return f"{holder} ({reason or 'taken over on request'})"
 
-    def renew(self, now=None):
-        """Extend the lease; raise LockHeld if another run took it meanwhile."""
+    def renew(self, now=None, lease=None):
+        """Extend the lease (as read now, or ``lease``); raise LockHeld if another run has it."""
         now = now or _now()
-        lease = self.read()
+        lease = lease or self.read()
         spec = (lease or {}).get("spec") or {}
         if lease is None or spec.get("holderIdentity") != self.identity["holder"]:
             holder = describe_holder(lease) if lease else "nobody (the Lease is gone)"
@@ -260,7 +260,7 @@ class ReleaseLock:
         lease = self.read()
         holder = ((lease or {}).get("spec") or {}).get("holderIdentity")
         if holder:
-            self.renew(now)
+            self.renew(now, lease)
 
     def release(self, now=None):
         """Free the lock if this run holds it, or if its holder is gone.

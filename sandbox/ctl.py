@@ -138,7 +138,13 @@ class Sandbox:
         self.start(name, argv)
 
     def start(self, name, argv):
-        procs.start(name, argv, self.state_dir, PROJECT_ROOT, self.python_env)
+        procs.start(
+            argv,
+            self.path("logs", name + ".log"),
+            self.path("pids", name + ".pid"),
+            PROJECT_ROOT,
+            self.python_env,
+        )
         time.sleep(0.1)
         if not self.running(name):
             log = self.path("logs", name + ".log")

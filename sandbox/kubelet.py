@@ -228,18 +228,13 @@ class Kubelet:
             "PORT": str(replica.port),
             "APP_VERSION": replica.version,
         }
-        log_path = os.path.join(self.log_dir, replica.name + ".log")
-        with open(log_path, "ab") as log:
-            replica.process = subprocess.Popen(
-                APP_COMMAND,
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        procs.write_pid(os.path.join(self.pid_dir, replica.name + ".pid"), replica.process.pid)
+        replica.process = procs.start(
+            APP_COMMAND,
+            os.path.join(self.log_dir, replica.name + ".log"),
+            os.path.join(self.pid_dir, replica.name + ".pid"),
+            PROJECT_ROOT,
+            env,
+        )
         replica.started_at = time.time()
         replica.ready = False
         replica.probed_at = 0.0

@@ -28,9 +28,8 @@ def port_free(port, host="127.0.0.1"):
     return True
 
 
-def start(name, argv, state_dir, cwd, env=None):
-    """Start ``argv`` in its own session, log to a file, record the PID; return the PID."""
-    log_path = os.path.join(state_dir, "logs", name + ".log")
+def start(argv, log_path, pid_path, cwd, env=None):
+    """Start ``argv`` in its own session, log to a file, record the PID; return the process."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             argv,
@@ -41,8 +40,8 @@ def start(name, argv, state_dir, cwd, env=None):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    write_pid(os.path.join(state_dir, "pids", name + ".pid"), process.pid)
-    return process.pid
+    write_pid(pid_path, process.pid)
+    return process
 
 
 def write_pid(path, pid):
