@@ -6,7 +6,6 @@ plugins cannot import a project's module_utils through ``ansible.module_utils``,
 so the files are loaded by path.
 """
 
-import copy
 import importlib.util
 import pathlib
 
@@ -25,6 +24,7 @@ def _load(name):
 _bucketing = _load("bucketing")
 _workload = _load("workload")
 _timeline = _load("timeline")
+_secrets = _load("secrets")
 
 
 def canary_bucket(user_id):
@@ -63,15 +63,17 @@ def canary_image(deployment, container=None):
 
 
 def canary_public_spec(spec):
-    """The release spec without the functional request's body (test credentials).
+    """The release spec without its secret fields (module_utils/secrets.py).
 
-    The body is read from the ``canary`` variable by the validate role's no_log task
-    only, so no secret reaches a module's arguments, a fact or the ledger.
+    This is what modules and facts get; the secrets travel apart (``canary_secrets``)
+    in arguments declared ``no_log``, so none reaches output, a fact or the ledger.
     """
-    public = copy.deepcopy(spec)
-    functional = (public.get("validation") or {}).get("functional") or {}
-    functional.pop("body", None)
-    return public
+    return _secrets.split(spec)[0]
+
+
+def canary_secrets(spec):
+    """The secret fields of the release spec, by dotted path, for a ``secrets`` argument."""
+    return _secrets.split(spec)[1]
 
 
 def canary_container(deployment, container=None):
@@ -88,6 +90,7 @@ class FilterModule:
             "canary_service": canary_service,
             "canary_container": canary_container,
             "canary_image": canary_image,
+            "canary_secrets": canary_secrets,
             "canary_public_spec": canary_public_spec,
             "canary_history": _timeline.history_lines,
             "canary_stage_summary": _timeline.stage_summary,

@@ -17,11 +17,17 @@ options:
   spec:
     description:
       - The release spec. Its fields are documented in the README, section "The release spec".
-      - Pass it through the C(canary_public_spec) filter, which leaves out the functional
-        request's body (test credentials), so that no secret reaches a module's arguments,
-        the C(canary_release) fact or the ledger.
+      - Pass it through the C(canary_public_spec) filter, which leaves out the secret fields
+        (test credentials, monitoring credentials, notification URLs), so that no secret
+        reaches a module's arguments, the C(canary_release) fact or the ledger.
     type: dict
     required: true
+  secrets:
+    description:
+      - The secret fields by dotted path (the C(canary_secrets) filter), validated with the
+        spec and left out of the C(canary_release) fact.
+    type: dict
+    default: {}
   image:
     description: The canary image; overrides O(spec.image) when set (C(-e canary_image=...)).
     type: str
@@ -39,6 +45,7 @@ EXAMPLES = r"""
 - name: Validate the release spec
   canary_spec:
     spec: "{{ canary | canary_public_spec }}"
+    secrets: "{{ canary | canary_secrets }}"
     image: "{{ canary_image | default(omit) }}"
 """
 
@@ -59,6 +66,7 @@ errors:
   sample: ["canary.stages[1].weight must be between 0 and 100, got 120"]
 """
 
+from ansible.module_utils import secrets
 from ansible.module_utils.cluster import Cluster, with_auth_options
 from ansible.module_utils.spec import cluster_problems, validate_release
 from ansible.module_utils.traffic import make_provider
@@ -69,12 +77,17 @@ def main():
     module = AnsibleK8SModule(
         argument_spec=with_auth_options(
             spec={"type": "dict", "required": True},
+            secrets=secrets.SECRETS_ARGUMENT,
             image={"type": "str"},
             check_cluster={"type": "bool", "default": True},
         ),
         supports_check_mode=True,
     )
-    spec, errors = validate_release(module.params["spec"], module.params["image"])
+    try:
+        raw = secrets.merge(module.params["spec"], module.params["secrets"])
+    except ValueError as err:
+        module.fail_json(msg=str(err))
+    spec, errors = validate_release(raw, module.params["image"])
     if not errors and module.params["check_cluster"]:
         cluster = Cluster.from_module(module)
         provider = make_provider(
@@ -83,7 +96,7 @@ def main():
         errors = cluster_problems(cluster, spec, provider)
     if errors:
         module.fail_json(msg="Invalid release spec: " + "; ".join(errors), errors=errors)
-    module.exit_json(changed=False, ansible_facts={"canary_release": spec})
+    module.exit_json(changed=False, ansible_facts={"canary_release": secrets.split(spec)[0]})
 
 
 if __name__ == "__main__":

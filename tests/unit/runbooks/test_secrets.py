@@ -1,0 +1,46 @@
+import pytest
+from ansible.module_utils import secrets
+
+SPEC = {
+    "service": "frontend",
+    "validation": {"url": "http://x", "functional": {"path": "/login", "body": {"password": "pw"}}},
+    "analysis": {"prometheus": {"url": "http://p", "bearer_token": "t0ken", "password": None}},
+    "notifications": {"slack": {"url": "https://hooks/s3cret", "channel": "#ops"}},
+}
+
+
+def test_split_keeps_the_secrets_apart_and_leaves_the_spec_alone():
+    public, found = secrets.split(SPEC)
+    assert found == {
+        "validation.functional.body": {"password": "pw"},
+        "analysis.prometheus.bearer_token": "t0ken",
+        "notifications.slack.url": "https://hooks/s3cret",
+    }
+    assert "pw" not in str(public) and "t0ken" not in str(public) and "s3cret" not in str(public)
+    assert public["notifications"]["slack"] == {"channel": "#ops"}
+    assert SPEC["analysis"]["prometheus"]["bearer_token"] == "t0ken"
+
+
+def test_merge_puts_them_back():
+    public, found = secrets.split(SPEC)
+    merged = secrets.merge(public, found)
+    assert merged["analysis"]["prometheus"]["bearer_token"] == "t0ken"
+    assert merged["notifications"]["slack"]["url"] == "https://hooks/s3cret"
+    assert merged["validation"]["functional"]["body"] == {"password": "pw"}
+
+
+def test_merge_creates_sections_the_public_spec_lacks():
+    merged = secrets.merge({"service": "x"}, {"notifications.webhook.headers": {"A": "b"}})
+    assert merged == {"service": "x", "notifications": {"webhook": {"headers": {"A": "b"}}}}
+
+
+def test_an_unknown_secret_is_an_error_naming_it():
+    with pytest.raises(ValueError, match=r"secrets: unknown field\(s\) analysis.prometheus.token"):
+        secrets.merge({}, {"analysis.prometheus.token": "x"})
+
+
+def test_a_spec_without_secret_sections_splits_cleanly():
+    assert secrets.split({"service": "x", "analysis": None}) == (
+        {"service": "x", "analysis": None},
+        {},
+    )
