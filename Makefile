@@ -1,6 +1,6 @@
 # Two commands for a new machine: `make demo` (the main job on the sandbox) and
 # `make test` (every test). Both install what they need: Python packages into
-# .venv, Debian packages (prometheus, kubectl) with apt-get.
+# .venv, Debian packages (prometheus, prometheus-alertmanager, kubectl) with apt-get.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -22,10 +22,12 @@ $(STAMP): requirements.txt
 	touch $@
 
 # Debian's Prometheus runs as a plain process in the sandbox; kubectl drives the
-# conformance tests. Installed only when missing.
+# conformance tests; promtool and amtool (prometheus-alertmanager) check the generated
+# monitoring. Installed only when missing.
 system-packages:
 	@missing=""; \
 	command -v prometheus >/dev/null && command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v amtool >/dev/null && command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	command -v kubectl >/dev/null || missing="$$missing kubectl"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \

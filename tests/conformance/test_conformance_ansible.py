@@ -187,3 +187,64 @@ def test_check_mode_changes_nothing(run_playbook, core, apps, namespace, module)
         2,
         before.metadata.resource_version,
     )
+
+
+def test_k8s_applies_a_prometheus_rule_custom_resource(run_playbook, dynamic, namespace):
+    """The canary_monitoring role's apply entry point: a PrometheusRule CR, as an operator takes it."""
+    rule = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "frontend-canary-alerts", "labels": {"release": "prometheus"}},
+        "spec": {
+            "groups": [
+                {
+                    "name": "canary-frontend-critical",
+                    "rules": [
+                        {
+                            "alert": "HighErrorRate",
+                            "expr": "(sum by (track) (rate(x[1m]))) > 0.01",
+                            "for": "1m",
+                            "labels": {"severity": "critical"},
+                        }
+                    ],
+                }
+            ]
+        },
+    }
+    saved = run_playbook(
+        f"""
+- name: Would create the PrometheusRule
+  kubernetes.core.k8s:
+    namespace: {namespace}
+    definition: {as_yaml_flow(rule)}
+  check_mode: true
+  register: dry
+- name: Create the PrometheusRule
+  kubernetes.core.k8s:
+    namespace: {namespace}
+    definition: {as_yaml_flow(rule)}
+  register: created
+- name: Apply it again unchanged
+  kubernetes.core.k8s:
+    namespace: {namespace}
+    definition: {as_yaml_flow(rule)}
+  register: again
+- name: Read it back
+  kubernetes.core.k8s_info:
+    api_version: monitoring.coreos.com/v1
+    kind: PrometheusRule
+    namespace: {namespace}
+    label_selectors: [release=prometheus]
+  register: found
+""",
+        save=("dry", "created", "again", "found"),
+    )
+    # The dry run would create it and did not: the real apply still creates it.
+    assert saved["dry"]["changed"] is True
+    assert (saved["created"]["changed"], saved["again"]["changed"]) == (True, False)
+    (found,) = saved["found"]["resources"]
+    assert found["spec"] == rule["spec"]
+    rules = dynamic.resources.get(api_version="monitoring.coreos.com/v1", kind="PrometheusRule")
+    assert [r.metadata.name for r in rules.get(namespace=namespace).items] == [
+        "frontend-canary-alerts"
+    ]
