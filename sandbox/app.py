@@ -56,6 +56,8 @@ class App:
     def __init__(self, env):
         self.version = env.get("APP_VERSION", "0.0.0")
         self.track = env.get("TRACK", "stable")
+        # A build that never becomes ready: its health check (the readiness probe) fails.
+        self.never_ready = env.get("FAULT_NEVER_READY", "").strip().lower() in ("1", "true")
         self.injector = faults.FaultInjector(faults.FaultConfig.from_env(env))
         self.meter = faults.RateMeter()
         self.registry = promtext.Registry()
@@ -131,6 +133,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def api_health(self, _body):
         app = self.app
+        if app.never_ready:
+            return self.reply_json(503, {"status": "starting", "version": app.version})
         return self.reply_json(200, {"status": "ok", "version": app.version, "track": app.track})
 
     def api_auth_login(self, body):

@@ -16,6 +16,7 @@ import requests
 
 from sandbox.product import PROJECT_ROOT
 from sandbox.releases import API, Release
+from tests.receiver import Receiver
 
 PLAYBOOK_TIMEOUT = 600
 
@@ -51,6 +52,13 @@ def cluster(sandbox):
     """The sandbox's release objects, in their seed state."""
     sandbox.reset()
     return sandbox
+
+
+@pytest.fixture
+def receiver():
+    """A local HTTP receiver standing in for Slack, a webhook or Alertmanager."""
+    with Receiver() as running:
+        yield running
 
 
 def playbook_command(name, *args):

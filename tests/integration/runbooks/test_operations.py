@@ -1,10 +1,5 @@
 """What operators do by hand: stage by stage, dry runs, and rollbacks at odd moments."""
 
-import http.server
-import json
-import threading
-from typing import ClassVar
-
 import pytest
 
 from sandbox.releases import CANARY_NAMESPACE, HEALTHY_IMAGE, SEED_IMAGE, STABLE
@@ -81,49 +76,26 @@ def test_rollback_during_an_interrupted_finalize_puts_stable_back(cluster):
     assert cluster.api.get("Namespace", None, CANARY_NAMESPACE) is not None
 
 
-class AlertReceiver(http.server.BaseHTTPRequestHandler):
-    """Stands in for Alertmanager's API: keeps what it is sent."""
-
-    received: ClassVar[list] = []
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        AlertReceiver.received.append((self.path, json.loads(body)))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def alertmanager():
-    AlertReceiver.received = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AlertReceiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", AlertReceiver.received
-    server.shutdown()
-    server.server_close()
-
-
-def test_rollback_alerts_alertmanager(cluster, tmp_path, alertmanager):
-    url, received = alertmanager
-    spec = spec_file(tmp_path, merged({"alertmanager": {"url": url}}))
+def test_rollback_alerts_alertmanager(cluster, tmp_path, receiver):
+    spec = spec_file(tmp_path, merged({"notifications": {"alertmanager": {"url": receiver.url}}}))
     code, output = run_playbook("prepare.yml", "-e", spec)
     assert code == 0, output
     code, output = run_playbook(
         "rollback.yml", "-e", spec, "-e", '{"canary_rollback_reason": "checking the alert"}'
     )
     assert code == 0, output
-    assert len(received) == 1
-    path, alerts = received[0]
-    assert path == "/api/v2/alerts"
-    assert alerts[0]["labels"] == {
+    (request,) = receiver.received
+    assert request["path"] == "/api/v2/alerts"
+    (alert,) = request["json"]
+    assert alert["labels"] == {
         "alertname": "CanaryRolledBack",
         "service": "frontend",
         "namespace": "yyc3-short-drama",
         "severity": "critical",
     }
-    assert alerts[0]["annotations"]["description"] == "checking the alert"
+    assert alert["annotations"] == {
+        "summary": f"[frontend] rolled_back: {HEALTHY_IMAGE} rolled back before the first stage: "
+        "checking the alert",
+        "description": "checking the alert",
+    }
+    assert "endsAt" not in alert

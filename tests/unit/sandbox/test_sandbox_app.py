@@ -87,3 +87,10 @@ def test_faults_spare_health_and_metrics_count_only_api_requests(serve):
     assert 'path="/api/health",code="200",track="canary",version="1.1.0"} 1' in metrics
     assert 'path="/api/content/list",code="500"' in metrics
     assert 'path="/metrics"' not in metrics
+
+
+def test_a_never_ready_build_fails_its_health_check(serve):
+    url = serve({"TRACK": "canary", "APP_VERSION": "1.2.0-never-ready", "FAULT_NEVER_READY": "1"})
+    assert requests.get(url + "/api/health").status_code == 503
+    token = requests.post(url + "/api/auth/login", json={"email": "a@b.c", "password": "pw"})
+    assert token.status_code == 200
