@@ -10,7 +10,14 @@
    distinct users through the router; the share of users the router sent to the
    canary, and whether every canary user stayed a canary user at the later stages.
    Target: within 1 percentage point; stickiness 100%.
-4. Peak memory (RSS) of every sandbox process, sampled throughout.
+4. Fault to verdict per severity: the time from a fault's start to the first
+   measurement that judged the tier's check, and what the stage became (critical:
+   failed and rolled back; important: held; general: recorded, passed).
+5. Analysis round cost: one measurement with 1, 5 and 20 checks against the live
+   Prometheus (median wall time, queries sent).
+6. Baseline judge speed: Mann-Whitney classification of 100, 1,000 and 10,000 samples
+   per side.
+7. Peak memory (RSS) of every sandbox process, sampled throughout.
 
 Figures only: nothing here asserts a time. Results also go to bench/results/.
 """
@@ -20,7 +27,7 @@ import os
 import sys
 import time
 
-from bench import memory, reaction, split, stages
+from bench import judge, memory, reaction, rounds, severities, split, stages
 from bench.common import RESULTS_DIR, Sandbox
 
 
@@ -30,7 +37,10 @@ def main():
         results["stage_overhead"] = stages.measure(sandbox)
         results["rollback_reaction"] = reaction.measure(sandbox, runs=3)
         results["split_accuracy"] = split.measure(sandbox, users=10_000)
+        results["fault_to_verdict"] = severities.measure(sandbox)
+        results["analysis_round"] = rounds.measure(sandbox)
         results["peak_memory"] = sampler.report()
+    results["baseline_judge"] = judge.measure()
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, time.strftime("bench-%Y%m%d-%H%M%S.json"))
     with open(path, "w") as handle:

@@ -16,12 +16,11 @@ ERROR_RATIO = "0.5"
 FAULT_DELAY_SECONDS = 20.0
 
 
-def inject_fault(release, start_at):
-    """Give the canary's container a fault that begins at ``start_at`` (unix time)."""
-    env = [
-        {"name": "FAULT_ERROR_RATIO", "value": ERROR_RATIO},
-        {"name": "FAULT_START_AT", "value": f"{start_at:.3f}"},
-    ]
+def inject_fault(release, start_at, fault=None):
+    """Give the canary's container a fault (FAULT_* env) that begins at ``start_at``."""
+    fault = fault or {"FAULT_ERROR_RATIO": ERROR_RATIO}
+    env = [{"name": name, "value": value} for name, value in fault.items()]
+    env.append({"name": "FAULT_START_AT", "value": f"{start_at:.3f}"})
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "frontend", "env": env}]}}}}
     release.api.strategic_merge_patch("Deployment", CANARY_NAMESPACE, CANARY, patch)
 

@@ -10,6 +10,10 @@ description:
     and judges each value against its bounds.
   - Fails closed. An empty result, C(NaN), an unreachable or unresponsive Prometheus
     and a bad query are never a pass; they are reported as C(no_data) or C(error).
+  - Each check's result has an C(effect) under its C(severity) and the O(no_data) policy;
+    the verdict is the worst effect. Every check's C(reason) says both.
+  - With O(baseline), also compares the canary with the stable track over
+    O(baseline_range) before O(time) (Mann-Whitney U per metric, Kayenta's scoring).
   - The module only reads. It does not fail on a C(fail) verdict, the caller decides
     what a failed measurement costs. It fails for invalid arguments, naming the field.
 options:
@@ -34,6 +38,26 @@ options:
         description: Verify the TLS certificate of an https URL.
         type: bool
         default: true
+      ca_path:
+        description: PEM file of the CA certificates that signed Prometheus' certificate.
+        type: path
+      client_cert:
+        description: PEM client certificate for mutual TLS (may hold the key too).
+        type: path
+      client_key:
+        description: PEM private key of O(prometheus.client_cert).
+        type: path
+      bearer_token:
+        description:
+          - "Sent as C(Authorization: Bearer <token>). Not logged."
+          - Exclusive with O(prometheus.username) and O(prometheus.password).
+        type: str
+      username:
+        description: Basic auth user; requires O(prometheus.password).
+        type: str
+      password:
+        description: Basic auth password. Not logged.
+        type: str
   window:
     description: PromQL range of the built-in checks, a Prometheus duration such as C(1m) or C(30s).
     type: str
@@ -42,9 +66,33 @@ options:
     description:
       - Label matchers that select the canary's series, without braces,
         for example C(namespace="shop-canary",track="canary").
-      - Used by the built-in check types; C(promql) checks carry their own matchers.
+      - Used by the built-in check types, and given to C(promql) queries as C(selector).
     type: str
     required: true
+  variables:
+    description:
+      - Extra variables for C(promql) queries, which are Jinja templates.
+      - C(track), C(selector) and C(window) are always set and cannot be given here.
+        The release spec adds C(service), C(namespace) and C(canary_namespace).
+      - Keep the braces away from Ansible's own templating with C(!unsafe) in the inventory.
+    type: dict
+    default: {}
+  no_data:
+    description:
+      - What a check without data (empty result, C(NaN), or fewer than O(min_requests)
+        requests in the window) costs.
+      - C(fail), the check failed with its severity; C(hold), promotion is held;
+        C(ignore), nothing (recorded only).
+    type: str
+    default: fail
+    choices: [fail, hold, ignore]
+  min_requests:
+    description:
+      - Requests the canary must have served in the window for traffic-based checks
+        (C(error_rate), C(latency), C(promql)) to count; below it they have no data.
+      - C(0) turns the request count off.
+    type: int
+    default: 0
   metrics:
     description: Metric names used by the built-in check types.
     type: dict
@@ -94,6 +142,82 @@ options:
       max:
         description: Highest passing value.
         type: float
+      severity:
+        description:
+          - C(critical), a failure counts toward the release's C(failure_limit) (rollback);
+            C(important), a failure holds promotion; C(general), recorded only.
+        type: str
+        default: critical
+        choices: [critical, important, general]
+  baseline:
+    description:
+      - Compare canary and stable over a range (Kayenta's judge) instead of, or as well as,
+        the absolute bounds of O(checks).
+    type: dict
+    suboptions:
+      selector:
+        description: Label matchers of the stable track, without braces.
+        type: str
+      confidence:
+        description: Confidence level of the Mann-Whitney U test.
+        type: float
+        default: 0.98
+      tolerance:
+        description: Allowed relative shift before a difference counts (Kayenta's tolerance).
+        type: float
+        default: 0.25
+      min_samples:
+        description: Fewest samples per track for a metric to be judged; fewer is no data.
+        type: int
+        default: 50
+      step:
+        description: Seconds (or a duration) between samples of the range queries.
+        type: raw
+      pass_score:
+        description: Lowest score (0-100) that passes.
+        type: float
+        default: 95
+      marginal_score:
+        description: Lowest score that holds instead of failing.
+        type: float
+        default: 75
+      metrics:
+        description: The metrics to compare; each is a check without bounds.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          name:
+            description: Name of the metric.
+            type: str
+            required: true
+          type:
+            description: As O(checks[].type).
+            type: str
+            required: true
+            choices: [availability, error_rate, latency, promql]
+          quantile:
+            description: For type C(latency).
+            type: float
+          query:
+            description: For type C(promql); a Jinja template rendered per track.
+            type: str
+          direction:
+            description: Which change is bad; a change the other way passes.
+            type: str
+            default: increase
+            choices: [increase, decrease, either]
+          effect_size:
+            description: Smallest ratio of means that counts as a change (Kayenta's effect size).
+            type: float
+          critical:
+            description: A failure of this metric sets the score to 0.
+            type: bool
+            default: false
+  baseline_range:
+    description: How far back from O(time) the baseline comparison looks.
+    type: raw
+    default: 1h
   time:
     description:
       - Unix time to evaluate the checks at, for deterministic replays.
@@ -134,10 +258,24 @@ EXAMPLES = r"""
 
 RETURN = r"""
 verdict:
-  description: C(pass) when every check passed, otherwise C(fail).
+  description:
+    - The worst effect of any check, C(fail), C(error), C(hold), else C(pass).
   returned: success
   type: str
   sample: fail
+reason:
+  description: Why the verdict, from the reasons of the checks that set it.
+  returned: success
+  type: str
+  sample: "error_rate = 0.0312 > max 0.01 (critical: counts toward failure_limit)"
+requests:
+  description: Requests the canary served in the window, when O(min_requests) is set.
+  returned: success
+  type: float
+baseline:
+  description: The baseline comparison (verdict, score, reason, metrics) when O(baseline) is set.
+  returned: when baseline is set
+  type: dict
 failed_check_names:
   description:
     - Names of the checks that did not pass (failed, no data or error).
@@ -184,12 +322,23 @@ checks:
       description: C(pass), C(fail), C(no_data) or C(error).
       type: str
       sample: fail
+    severity:
+      description: The check's severity.
+      type: str
+      sample: critical
+    effect:
+      description: What the result costs, C(pass), C(fail), C(hold), C(error), C(recorded) or C(ignored).
+      type: str
+      sample: fail
     reason:
       description: Why, in words.
       type: str
       sample: error_rate = 0.0312 > max 0.01
 """
 
+import time
+
+from ansible.module_utils.analysis.compare import compare
 from ansible.module_utils.analysis.measure import measure
 from ansible.module_utils.analysis.spec import (
     ANALYSIS_ARGUMENT_SPEC,
@@ -197,19 +346,30 @@ from ansible.module_utils.analysis.spec import (
     validate_analysis,
 )
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.durations import DurationError, parse_duration
 
 
 def main():
     module = AnsibleModule(
-        argument_spec={**ANALYSIS_ARGUMENT_SPEC, "time": {"type": "float"}},
+        argument_spec={
+            **ANALYSIS_ARGUMENT_SPEC,
+            "baseline_range": {"type": "raw", "default": "1h"},
+            "time": {"type": "float"},
+        },
         supports_check_mode=True,
     )
     analysis = {key: module.params[key] for key in ANALYSIS_ARGUMENT_SPEC}
     try:
         analysis = validate_analysis(analysis, prefix="")
+        seconds = parse_duration(module.params["baseline_range"])
     except AnalysisSpecError as exc:
         module.fail_json(msg=f"invalid analysis: {exc}", errors=exc.errors)
-    measurement = measure(analysis, at=module.params["time"])
+    except DurationError as exc:
+        module.fail_json(msg=f"baseline_range: {exc}")
+    at = time.time() if module.params["time"] is None else module.params["time"]
+    measurement = measure(analysis, at=at)
+    if analysis["baseline"]:
+        measurement["baseline"] = compare(analysis, at - seconds, at)
     # ``failed`` is Ansible's task-failure flag: a non-empty list would fail the task.
     measurement["failed_check_names"] = measurement.pop("failed")
     module.exit_json(changed=False, **measurement)

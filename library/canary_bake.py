@@ -6,16 +6,25 @@ module: canary_bake
 short_description: Bake one canary stage under analysis
 description:
   - Measures every check of the release's analysis every C(analysis.interval) for the stage's
-    C(bake) time, starting after C(analysis.initial_delay), and records each measurement in the
-    ledger while renewing the release lock.
-  - Each measurement that is not a pass (a failed bound, no data or a query error) adds one to
-    the stage's failed-check count; the stage fails when the count reaches
-    C(analysis.failure_limit). The module then fails, naming the check, its value, its bound
-    and the stage.
+    C(bake) time, starting after C(analysis.initial_delay), and records each measurement and
+    the decision it led to, with its reason, in the ledger while renewing the release lock.
+  - A measurement whose critical check failed (or had no data under C(no_data=fail)) adds one
+    to the stage's failed-check count; the stage fails when the count reaches
+    C(analysis.failure_limit). C(analysis.error_limit) measurements in a row that could not be
+    taken also fail it. The module then fails, naming the check, its value, its bound and
+    the stage.
+  - An important check failing (or no data under C(no_data=hold)) holds promotion; the bake
+    goes on past its time, for at most C(analysis.hold_timeout), until the last
+    C(analysis.success_limit) measurements passed. A stage still held then ends C(held), the
+    module fails with C(held=true) and the release is C(paused) for a person to decide.
+    General checks are recorded only.
+  - With C(analysis.baseline), a stage that would pass is also judged against the stable
+    track over its bake (Mann-Whitney U per metric, a 0-100 score); below
+    C(marginal_score) it fails, below C(pass_score) it is held.
   - Stops at once when the release is no longer in progress (rolled back by someone else), or
     when another run took the release lock (then C(lock_lost) is true).
-  - A failed stage leaves the release C(paused) with the stage C(failed); running the stage
-    again (promote.yml) bakes it anew.
+  - A failed or held stage leaves the release C(paused); running the stage again
+    (promote.yml) bakes it anew.
   - In check mode it takes one measurement, records nothing and reports the verdict.
 options:
   release:
@@ -29,6 +38,11 @@ options:
   holder:
     description: The run's name in the lock, when M(canary_state) was given one.
     type: str
+  secrets:
+    description:
+      - The spec's secret fields (the C(canary_secrets) filter), for Prometheus credentials.
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 author:
@@ -39,12 +53,15 @@ EXAMPLES = r"""
 - name: Bake stage 2
   canary_bake:
     release: "{{ canary_release }}"
+    secrets: "{{ canary | canary_secrets }}"
     stage: 2
 """
 
 RETURN = r"""
 verdict:
-  description: C(pass) when the stage baked without reaching the failure limit, else C(fail).
+  description:
+    - C(pass), C(fail) (the failure or error limit was reached, or the baseline judge scored
+      below C(marginal_score)) or C(hold).
   returned: always
   type: str
 failed_checks:
@@ -57,10 +74,24 @@ reason:
   type: str
   sample: error_rate = 0.0312 > max 0.01
 measurements:
-  description: Every measurement of the bake, each with its checks, values, bounds and results.
+  description:
+    - Every measurement of the bake, each with its checks (value, bound, result, severity,
+      effect, reason) and its C(decision) (outcome and reason).
   returned: success
   type: list
   elements: dict
+baseline:
+  description: The baseline judge's score, verdict and per-metric classification, when configured.
+  returned: when analysis.baseline is set and the stage got that far
+  type: dict
+held:
+  description: True when the stage ended held (promotion waits for a person), not failed.
+  returned: failure
+  type: bool
+stage:
+  description: The stage that failed or is held.
+  returned: failure
+  type: int
 last_measurement:
   description: The measurement that failed the stage.
   returned: failure
@@ -71,10 +102,14 @@ lock_lost:
   type: bool
 """
 
+import time
+
 from ansible.module_utils import ledger as ledgers
 from ansible.module_utils import lock as locks
+from ansible.module_utils import secrets
+from ansible.module_utils.analysis.compare import compare
 from ansible.module_utils.analysis.measure import measure
-from ansible.module_utils.bake import bake
+from ansible.module_utils.bake import Limits, bake
 from ansible.module_utils.cluster import Cluster, with_auth_options
 from ansible.module_utils.ledger import LedgerError, require_active
 from ansible.module_utils.lock import LockHeld
@@ -88,16 +123,36 @@ def _bound_side(check):
 
 
 def measurement_event(stage, measurement):
-    """The compact history entry of one measurement: per check, value, result, bad side."""
+    """The compact history entry of one measurement: per check, value, result, bad side and
+    effect; the decision and its reason."""
     return {
         "event": "measurement",
         "stage": stage,
         "verdict": measurement["verdict"],
+        "decision": measurement["decision"]["outcome"],
+        "reason": measurement["decision"]["reason"],
         "failed_checks": measurement["failed_checks"],
         "values": {
-            check["name"]: [check.get("value"), check["result"], _bound_side(check)]
+            check["name"]: [
+                check.get("value"),
+                check["result"],
+                _bound_side(check),
+                check["effect"],
+            ]
             for check in measurement["checks"]
         },
+    }
+
+
+def baseline_event(stage, baseline):
+    """The history entry of the baseline judgement: score, verdict, each metric's class."""
+    return {
+        "event": "baseline",
+        "stage": stage,
+        "verdict": baseline["verdict"],
+        "score": baseline["score"],
+        "reason": baseline["reason"],
+        "metrics": {metric["name"]: metric["result"] for metric in baseline["metrics"]},
     }
 
 
@@ -107,6 +162,7 @@ def main():
             release={"type": "dict", "required": True},
             stage={"type": "int", "required": True},
             holder={"type": "str"},
+            secrets=secrets.SECRETS_ARGUMENT,
         ),
         supports_check_mode=True,
     )
@@ -115,7 +171,10 @@ def main():
     if not 1 <= number <= len(release["stages"]):
         module.fail_json(msg=f"stage: must be between 1 and {len(release['stages'])}, got {number}")
     stage = release["stages"][number - 1]
-    analysis = release["analysis"]
+    try:
+        analysis = secrets.merge(release, module.params["secrets"])["analysis"]
+    except ValueError as err:
+        module.fail_json(msg=str(err))
     if module.check_mode:
         measurement = measure(analysis)
         module.exit_json(
@@ -142,28 +201,47 @@ def main():
 
         ledger.update(append)
 
+    limits = Limits(
+        duration=stage["bake_seconds"],
+        interval=analysis["interval_seconds"],
+        failure_limit=analysis["failure_limit"],
+        initial_delay=analysis["initial_delay_seconds"],
+        error_limit=analysis["error_limit"],
+        success_limit=analysis["success_limit"],
+        hold_timeout=analysis["hold_timeout_seconds"],
+    )
+    judge_baseline = None
+    if analysis.get("baseline"):
+        # Over the bake so far, after the initial delay (the canary warming up).
+        window_start = time.time() + analysis["initial_delay_seconds"]
+
+        def judge_baseline():
+            baseline = compare(analysis, window_start, time.time())
+            ledger.update(lambda state: baseline_event(number, baseline))
+            return baseline
+
     try:
         result = bake(
             measure=lambda: measure(analysis),
             record=record,
-            duration=stage["bake_seconds"],
-            interval=analysis["interval_seconds"],
-            failure_limit=analysis["failure_limit"],
-            initial_delay=analysis["initial_delay_seconds"],
+            limits=limits,
             failed_checks=resumed_count,
+            judge_baseline=judge_baseline,
         )
     except LockHeld as err:
         module.fail_json(msg=f"Stage {number} ({stage['weight']}%) stopped: {err}", lock_lost=True)
     except LedgerError as err:
         module.fail_json(msg=f"Stage {number} ({stage['weight']}%) stopped: {err}")
 
-    stage_status = "passed" if result["verdict"] == "pass" else "failed"
+    stage_status = {"pass": "passed", "hold": "held"}.get(result["verdict"], "failed")
 
     def conclude(state):
         state["stage_status"] = stage_status
-        if stage_status == "failed":
-            # Held for a decision: rolled back by the caller, or resumed to run it again.
+        if stage_status != "passed":
+            # Waits for a decision: rolled back (by the caller after a failure), or the
+            # stage run again.
             state["status"] = "paused"
+            state["reason"] = f"stage {number} {stage_status}: {result['reason']}"
         return {
             "event": f"stage_{stage_status}",
             "stage": number,
@@ -174,17 +252,17 @@ def main():
 
     ledger.update(conclude)
     if result["verdict"] != "pass":
-        # Every measurement is in the ledger; the failure shows the one that decided.
+        # Every measurement is in the ledger; the failure shows the decision that ended it.
+        what = "is held" if stage_status == "held" else "failed its analysis"
         module.fail_json(
-            msg=(
-                f"Stage {number} ({stage['weight']}%) failed its analysis: {result['reason']} "
-                f"({result['failed_checks']} failed measurements, limit "
-                f"{analysis['failure_limit']})"
-            ),
+            msg=f"Stage {number} ({stage['weight']}%) {what}: {result['reason']}",
             changed=True,
+            stage=number,
+            held=stage_status == "held",
             verdict=result["verdict"],
             failed_checks=result["failed_checks"],
             reason=result["reason"],
+            baseline=result["baseline"],
             last_measurement=result["measurements"][-1],
         )
     module.exit_json(changed=True, **result)

@@ -127,7 +127,10 @@ def begin_stage(state, stage, weight, previous_weight):
     state.update(stage=stage, stage_status="baking", weight=weight)
     if not resumed:
         state["failed_checks"] = 0
-    if state["status"] == "initialized":
+    if state["status"] == "paused":
+        # Run again after a failed or held bake: the pause and its reason are over.
+        state["reason"] = ""
+    if state["status"] in ("initialized", "paused"):
         state["status"] = "progressing"
     return {
         "event": "stage_resumed" if resumed else "stage_started",

@@ -20,16 +20,36 @@ from ansible.module_utils.analysis.spec import (
 )
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.durations import DurationError, parse_duration
+from ansible.module_utils.notify.spec import ARGUMENT_SPEC as NOTIFICATIONS_SPEC
+from ansible.module_utils.notify.spec import check_notifications
 from ansible.module_utils.traffic import PROVIDERS
 from ansible.module_utils.workload import referenced_objects
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
+# The plan's three alert tiers, as far as request metrics can tell them apart. Resource
+# and dependency alerts (CPU, memory, disk, cache, database) are canary_monitoring's.
 DEFAULT_CHECKS = [
     {"name": "error_rate", "type": "error_rate", "max": 0.01},
     {"name": "latency_p99", "type": "latency", "quantile": 0.99, "max": 2.0},
     {"name": "availability", "type": "availability", "min": 0.99},
+    {"name": "error_rate_important", "type": "error_rate", "max": 0.005, "severity": "important"},
+    {
+        "name": "latency_p99_important",
+        "type": "latency",
+        "quantile": 0.99,
+        "max": 1.5,
+        "severity": "important",
+    },
+    {"name": "error_rate_general", "type": "error_rate", "max": 0.001, "severity": "general"},
+    {
+        "name": "latency_p99_general",
+        "type": "latency",
+        "quantile": 0.99,
+        "max": 1.0,
+        "severity": "general",
+    },
 ]
 
 RELEASE_SPEC = {
@@ -81,6 +101,10 @@ RELEASE_SPEC = {
             "interval": {"type": "raw", "default": "60s"},
             "initial_delay": {"type": "raw", "default": 0},
             "failure_limit": {"type": "int", "default": 2},
+            # Argo Rollouts' consecutiveErrorLimit default.
+            "error_limit": {"type": "int", "default": 4},
+            "success_limit": {"type": "int", "default": 1},
+            "hold_timeout": {"type": "raw", "default": "10m"},
         },
     },
     "validation": {
@@ -105,11 +129,7 @@ RELEASE_SPEC = {
             },
         },
     },
-    "alertmanager": {
-        "type": "dict",
-        "default": {},
-        "options": {"url": {"type": "str"}},
-    },
+    "notifications": {"type": "dict", "default": {}, "options": NOTIFICATIONS_SPEC},
     "ledger": {
         "type": "dict",
         "default": {},
@@ -205,7 +225,15 @@ def _check_analysis(problems, spec):
     analysis["selector"] = analysis.get("selector") or (
         f'namespace="{spec["canary_namespace"]}",track="canary"'
     )
-    if analysis.get("checks") is None:
+    if analysis.get("baseline") and not analysis["baseline"].get("selector"):
+        analysis["baseline"]["selector"] = f'namespace="{spec["namespace"]}",track="stable"'
+    analysis["variables"] = {
+        "service": spec["service"],
+        "namespace": spec["namespace"],
+        "canary_namespace": spec["canary_namespace"],
+        **(analysis.get("variables") or {}),
+    }
+    if analysis.get("checks") is None and not analysis.get("baseline"):
         analysis["checks"] = copy.deepcopy(DEFAULT_CHECKS)
     try:
         spec["analysis"] = analysis = validate_analysis(analysis, prefix="canary.analysis")
@@ -217,10 +245,12 @@ def _check_analysis(problems, spec):
     analysis["initial_delay_seconds"] = problems.duration(
         analysis, "initial_delay", "analysis.initial_delay"
     )
-    if analysis["failure_limit"] < 1:
-        problems.add(
-            "analysis.failure_limit", f"must be at least 1, got {analysis['failure_limit']}"
-        )
+    analysis["hold_timeout_seconds"] = problems.duration(
+        analysis, "hold_timeout", "analysis.hold_timeout"
+    )
+    for limit in ("failure_limit", "error_limit", "success_limit"):
+        if analysis[limit] < 1:
+            problems.add(f"analysis.{limit}", f"must be at least 1, got {analysis[limit]}")
 
 
 def _check_validation(problems, validation):
@@ -269,10 +299,7 @@ def cross_check(spec, image=None):
     _check_stages(problems, spec)
     _check_analysis(problems, spec)
     _check_validation(problems, spec["validation"])
-    if spec["alertmanager"].get("url"):
-        url_problem = _url_problem(spec["alertmanager"]["url"])
-        if url_problem:
-            problems.add("alertmanager.url", url_problem)
+    problems.errors.extend(check_notifications(spec["notifications"]))
     for key in ("lock_ttl", "rollout_timeout"):
         spec[f"{key}_seconds"] = problems.duration(spec, key, key, positive=True)
     _check_lock_ttl(problems, spec)

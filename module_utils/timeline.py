@@ -64,7 +64,7 @@ def stage_summary(ledger):
             stage["measurements"] += 1
             for name, recorded in entry.get("values", {}).items():
                 stage["worst"][name] = _worse(stage["worst"].get(name), recorded)
-        elif event in ("stage_passed", "stage_failed"):
+        elif event in ("stage_passed", "stage_failed", "stage_held"):
             stage["outcome"] = event.split("_", 1)[1]
             stage["reason"] = entry.get("reason", "")
     lines = []
@@ -78,7 +78,7 @@ def stage_summary(ledger):
             f"stage {number} ({stage.get('weight', '?')}%): {stage.get('outcome', 'in progress')}, "
             f"{stage['measurements']} measurements; worst: {values or 'none'}"
         )
-        if stage.get("outcome") == "failed" and stage.get("reason"):
-            line += f"; failed on: {stage['reason']}"
+        if stage.get("outcome") in ("failed", "held") and stage.get("reason"):
+            line += f"; {stage['outcome']} on: {stage['reason']}"
         lines.append(line)
     return lines

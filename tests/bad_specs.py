@@ -8,6 +8,11 @@ spec (lists replaced whole) and ``field`` a text the error message must contain.
 
 import copy
 
+
+class Unsafe(str):
+    """Text Ansible must pass through untemplated (written as ``!unsafe`` in YAML)."""
+
+
 GOOD_SPEC = {
     "service": "frontend",
     "namespace": "yyc3-short-drama",
@@ -81,6 +86,36 @@ BAD_SPECS = [
         "latency-quantile-out-of-range",
         {"analysis": {"checks": [{"name": "p", "type": "latency", "quantile": 99, "max": 2}]}},
         "canary.analysis.checks[0].quantile",
+    ),
+    (
+        "unknown-severity",
+        {"analysis": {"checks": [{"name": "e", "type": "error_rate", "max": 1, "severity": "x"}]}},
+        "severity",
+    ),
+    ("unknown-no-data-policy", {"analysis": {"no_data": "skip"}}, "no_data"),
+    ("success-limit-zero", {"analysis": {"success_limit": 0}}, "canary.analysis.success_limit"),
+    (
+        "undefined-query-variable",
+        {
+            "analysis": {
+                "checks": [
+                    {"name": "q", "type": "promql", "query": Unsafe("x{{ tier }}"), "max": 1}
+                ]
+            }
+        },
+        "canary.analysis.checks[0].query: cannot render: 'tier' is undefined",
+    ),
+    (
+        "baseline-scores-reversed",
+        {
+            "analysis": {
+                "baseline": {
+                    "pass_score": 70,
+                    "metrics": [{"name": "e", "type": "error_rate"}],
+                }
+            }
+        },
+        "canary.analysis.baseline.marginal_score",
     ),
     ("replicas-zero", {"stages": [{"weight": 5, "replicas": 0}]}, "canary.stages[0].replicas"),
     ("unknown-field", {"workload": {"name": "frontend-deployment", "replica": 3}}, "replica"),

@@ -2,18 +2,22 @@
 
 ``CHECK_TYPES`` is the only place that knows the kinds. A new kind is one builder
 function and one registry line; validation, the module's ``choices`` and the
-measurement loop all read the registry.
+measurement loop all read the registry. Every builder takes the track it measures, so
+the same check measures the canary and, for the baseline judge, the stable track.
 """
 
 from collections import namedtuple
 
-CheckType = namedtuple("CheckType", "build fields infinite_is_data")
+from ansible.module_utils.analysis.templating import render_query
+
+CheckType = namedtuple("CheckType", "build fields infinite_is_data needs_traffic")
 CheckType.__doc__ = """One kind of check.
 
-build: ``build(check, analysis) -> str``, the PromQL of the check.
+build: ``build(check, analysis, track) -> str``, the PromQL of the check on ``track``.
 fields: check fields the kind requires and that no other kind accepts.
 infinite_is_data: whether ±Inf is a real measurement (a quantile beyond the largest
     finite bucket) rather than an artefact such as a division by zero.
+needs_traffic: whether the value means anything without requests (``min_requests``).
 """
 
 
@@ -22,52 +26,70 @@ def matchers(selector, *extra):
     return "{" + ",".join(part for part in (selector, *extra) if part) + "}"
 
 
-def error_rate_query(check, analysis):
+def error_rate_query(check, analysis, track):
     """Share of 5xx responses.
 
     A canary without 5xx series has an empty numerator, which ``or vector(0)`` turns
     into 0; a canary without requests keeps an empty (or 0/0 = NaN) result: no data,
     never a perfect score.
     """
-    requests, selector, window = (
-        analysis["metrics"]["requests"],
-        analysis["selector"],
-        analysis["window"],
-    )
+    requests, window = analysis["metrics"]["requests"], analysis["window"]
+    selector = track_selector(analysis, track)
     server_errors = matchers(selector, 'code=~"5.."')
     errors = f"sum(rate({requests}{server_errors}[{window}]))"
     total = f"sum(rate({requests}{matchers(selector)}[{window}]))"
     return f"({errors} or vector(0)) / {total}"
 
 
-def latency_query(check, analysis):
+def latency_query(check, analysis, track):
     """The configured quantile of request duration in seconds, from the histogram."""
-    buckets = f"{analysis['metrics']['duration']}_bucket{matchers(analysis['selector'])}"
+    buckets = f"{analysis['metrics']['duration']}_bucket{matchers(track_selector(analysis, track))}"
     return (
         f"histogram_quantile({check['quantile']:g}, "
         f"sum by (le) (rate({buckets}[{analysis['window']}])))"
     )
 
 
-def availability_query(check, analysis):
-    """Share of the canary's scrape targets that were up over the window."""
-    up = f"{analysis['metrics']['up']}{matchers(analysis['selector'])}"
+def availability_query(check, analysis, track):
+    """Share of the track's scrape targets that were up over the window."""
+    up = f"{analysis['metrics']['up']}{matchers(track_selector(analysis, track))}"
     return f"avg(avg_over_time({up}[{analysis['window']}]))"
 
 
-def promql_query(check, analysis):
-    """Free PromQL, used as written."""
-    return check["query"]
+def promql_query(check, analysis, track):
+    """Free PromQL, rendered as a Jinja template (see ``query_variables``)."""
+    return render_query(check["query"], query_variables(analysis, track))
+
+
+def requests_query(analysis):
+    """Requests the canary served over the window: what ``min_requests`` is checked against."""
+    counter = f"{analysis['metrics']['requests']}{matchers(analysis['selector'])}"
+    return f"sum(increase({counter}[{analysis['window']}]))"
 
 
 CHECK_TYPES = {
-    "error_rate": CheckType(error_rate_query, (), False),
-    "latency": CheckType(latency_query, ("quantile",), True),
-    "availability": CheckType(availability_query, (), False),
-    "promql": CheckType(promql_query, ("query",), False),
+    "error_rate": CheckType(error_rate_query, (), False, True),
+    "latency": CheckType(latency_query, ("quantile",), True, True),
+    "availability": CheckType(availability_query, (), False, False),
+    "promql": CheckType(promql_query, ("query",), False, True),
 }
 
 
-def build_query(check, analysis):
-    """The PromQL for ``check`` under a validated ``analysis``."""
-    return CHECK_TYPES[check["type"]].build(check, analysis)
+def track_selector(analysis, track):
+    """Label matchers of ``track``: the canary's, or the baseline judge's stable ones."""
+    return analysis["selector"] if track == "canary" else analysis["baseline"]["selector"]
+
+
+def query_variables(analysis, track):
+    """What a free query can use: the spec's ``variables``, then track, selector, window."""
+    return {
+        **(analysis.get("variables") or {}),
+        "track": track,
+        "selector": track_selector(analysis, track),
+        "window": analysis["window"],
+    }
+
+
+def build_query(check, analysis, track="canary"):
+    """The PromQL for ``check`` on ``track`` (``canary``, or ``stable`` for the baseline)."""
+    return CHECK_TYPES[check["type"]].build(check, analysis, track)

@@ -1,9 +1,10 @@
-"""A minimal client for Prometheus instant queries.
+"""A minimal client for Prometheus queries.
 
-The analysis needs one thing from Prometheus: the value of a PromQL expression at an
-instant. This client does only that, through ``open_url`` so it inherits Ansible's TLS,
-proxy and CA handling, and turns every way a query can go wrong into a specific
-exception. Callers decide what an error means; the client never guesses a value.
+The analysis needs two things from Prometheus: the value of a PromQL expression at an
+instant, and its samples over a range (for the baseline judge). This client does only
+that, through ``open_url`` so it inherits Ansible's TLS, client certificate, proxy and
+CA handling, and turns every way a query can go wrong into a specific exception.
+Callers decide what an error means; the client never guesses a value.
 """
 
 import http.client
@@ -15,6 +16,7 @@ from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
 
 QUERY_PATH = "/api/v1/query"
+RANGE_PATH = "/api/v1/query_range"
 USER_AGENT = "canary-analysis"
 
 
@@ -61,19 +63,52 @@ class PrometheusQueryError(PrometheusError):
 
 
 class PrometheusClient:
-    """Instant queries against one Prometheus server.
+    """Queries against one Prometheus server.
 
     ``url`` is the server's base URL (a path prefix such as ``/prometheus`` is kept).
     ``timeout`` bounds each query twice: Prometheus is asked to give up after it, and
-    the connection waits no longer than it.
+    the connection waits no longer than it. Authentication is a bearer token or basic
+    auth (username and password), optionally with a client certificate; ``ca_path``
+    names the CA bundle that signed the server's certificate.
     """
 
-    def __init__(self, url, timeout=5, validate_certs=True):
-        self.url = url.rstrip("/") + QUERY_PATH
+    def __init__(
+        self,
+        url,
+        timeout=5,
+        validate_certs=True,
+        ca_path=None,
+        client_cert=None,
+        client_key=None,
+        bearer_token=None,
+        username=None,
+        password=None,
+    ):
+        self.base = url.rstrip("/")
         # Messages end up in the ledger and in job output: never with credentials.
-        self.shown_url = _without_userinfo(self.url)
+        self.shown_url = _without_userinfo(self.base)
         self.timeout = timeout
-        self.validate_certs = validate_certs
+        self.tls = {
+            "validate_certs": validate_certs,
+            "ca_path": ca_path,
+            "client_cert": client_cert,
+            "client_key": client_key,
+        }
+        self.headers = {"Accept": "application/json"}
+        if bearer_token:
+            self.headers["Authorization"] = f"Bearer {bearer_token}"
+        self.basic = {"url_username": username, "url_password": password} if username else {}
+
+    @classmethod
+    def from_settings(cls, settings):
+        """A client from the validated ``prometheus`` section of an analysis."""
+        names = ("ca_path", "client_cert", "client_key", "bearer_token", "username", "password")
+        return cls(
+            settings["url"],
+            settings["timeout"],
+            settings["validate_certs"],
+            **{name: settings.get(name) for name in names},
+        )
 
     def query(self, promql, at=None):
         """Evaluate ``promql`` at unix time ``at`` (server's now when None).
@@ -84,33 +119,50 @@ class PrometheusClient:
         params = {"query": promql, "timeout": f"{self.timeout:g}"}
         if at is not None:
             params["time"] = f"{at:.3f}"
-        url = f"{self.url}?{urllib.parse.urlencode(params)}"
+        return self._get(QUERY_PATH, params)
+
+    def query_range(self, promql, start, end, step):
+        """Evaluate ``promql`` every ``step`` seconds from ``start`` to ``end`` (unix times)."""
+        params = {
+            "query": promql,
+            "start": f"{start:.3f}",
+            "end": f"{end:.3f}",
+            "step": f"{step:g}",
+            "timeout": f"{self.timeout:g}",
+        }
+        return self._get(RANGE_PATH, params)
+
+    def _get(self, path, params):
+        url = f"{self.base}{path}?{urllib.parse.urlencode(params)}"
+        shown = self.shown_url + path
         try:
             with open_url(
                 url,
                 method="GET",
-                headers={"Accept": "application/json"},
+                headers=self.headers,
                 timeout=self.timeout,
-                validate_certs=self.validate_certs,
                 http_agent=USER_AGENT,
+                force_basic_auth=bool(self.basic),
+                **self.basic,
+                **self.tls,
             ) as response:
                 body = response.read()
         except urllib.error.HTTPError as exc:
             raise PrometheusHTTPError(exc.code, _http_error_message(exc)) from exc
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
-                raise self._timeout() from exc
-            raise PrometheusUnreachable(f"{self.shown_url}: {exc.reason}") from exc
+                raise self._timeout(shown) from exc
+            raise PrometheusUnreachable(f"{shown}: {exc.reason}") from exc
         except TimeoutError as exc:
-            raise self._timeout() from exc
+            raise self._timeout(shown) from exc
         except http.client.HTTPException as exc:
-            raise PrometheusBadResponse(f"{self.shown_url}: {exc!r}") from exc
+            raise PrometheusBadResponse(f"{shown}: {exc!r}") from exc
         except (UrlsConnectionError, OSError) as exc:
-            raise PrometheusUnreachable(f"{self.shown_url}: {exc}") from exc
+            raise PrometheusUnreachable(f"{shown}: {exc}") from exc
         return _parse_body(body)
 
-    def _timeout(self):
-        return PrometheusTimeout(f"{self.shown_url}: no answer within {self.timeout:g}s")
+    def _timeout(self, shown):
+        return PrometheusTimeout(f"{shown}: no answer within {self.timeout:g}s")
 
 
 def _http_error_message(exc):
@@ -163,6 +215,24 @@ def single_value(data):
     if kind == "matrix":
         raise PrometheusError("query returned a range vector; apply a function such as rate()")
     raise PrometheusError(f"query returned a string ({result!r}), not a number")
+
+
+def series_values(data):
+    """The sample values of a range query's one series, in time order ([] when empty).
+
+    Raises ``PrometheusError`` for several series or a result that is not a range.
+    """
+    kind, result = data["resultType"], data["result"]
+    if kind != "matrix":
+        raise PrometheusError(f"range query returned a {kind}, not a range vector")
+    if not result:
+        return []
+    if len(result) > 1:
+        labels = "; ".join(_format_labels(series.get("metric", {})) for series in result[:5])
+        raise PrometheusError(
+            f"query returned {len(result)} series ({labels}); aggregate it to a single series"
+        )
+    return [_sample_float(sample) for sample in result[0].get("values") or []]
 
 
 def _sample_float(sample):

@@ -8,24 +8,58 @@ stage bake loop get the same checks and the same defaults as the module.
 """
 
 import math
+import os
 import re
 import urllib.parse
 
-from ansible.module_utils.analysis.checks import CHECK_TYPES
+from ansible.module_utils.analysis.checks import CHECK_TYPES, query_variables
+from ansible.module_utils.analysis.templating import (
+    QUERY_VARIABLES,
+    QueryTemplateError,
+    render_query,
+)
 from ansible.module_utils.durations import DurationError, parse_duration
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_WINDOW = "1m"
+SEVERITIES = ("critical", "important", "general")
+NO_DATA_POLICIES = ("fail", "hold", "ignore")
+DIRECTIONS = ("increase", "decrease", "either")
 DEFAULT_METRICS = {
     "requests": "http_requests_total",
     "duration": "http_request_duration_seconds",
     "up": "up",
 }
-CHECK_FIELDS = ("name", "type", "quantile", "query", "min", "max")
+CHECK_FIELDS = ("name", "type", "quantile", "query", "min", "max", "severity")
+BASELINE_DEFAULTS = {
+    "confidence": 0.98,
+    "tolerance": 0.25,
+    "min_samples": 50,
+    "step": None,
+    "pass_score": 95.0,
+    "marginal_score": 75.0,
+}
+BASELINE_METRIC_FIELDS = (
+    "name",
+    "type",
+    "quantile",
+    "query",
+    "direction",
+    "effect_size",
+    "critical",
+)
 
 # Prometheus durations: units from years to milliseconds, each at most once, in order.
 DURATION_RE = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
 METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+
+# What a check and a baseline metric share: what to measure.
+QUERY_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "type": {"type": "str", "required": True, "choices": sorted(CHECK_TYPES)},
+    "quantile": {"type": "float"},
+    "query": {"type": "str"},
+}
 
 ANALYSIS_ARGUMENT_SPEC = {
     "prometheus": {
@@ -35,6 +69,12 @@ ANALYSIS_ARGUMENT_SPEC = {
             "url": {"type": "str", "required": True},
             "timeout": {"type": "raw", "default": DEFAULT_TIMEOUT},
             "validate_certs": {"type": "bool", "default": True},
+            "ca_path": {"type": "path"},
+            "client_cert": {"type": "path"},
+            "client_key": {"type": "path"},
+            "bearer_token": {"type": "str", "no_log": True},
+            "username": {"type": "str"},
+            "password": {"type": "str", "no_log": True},
         },
     },
     "window": {"type": "str", "default": DEFAULT_WINDOW},
@@ -51,12 +91,40 @@ ANALYSIS_ARGUMENT_SPEC = {
         "elements": "dict",
         "required": True,
         "options": {
-            "name": {"type": "str", "required": True},
-            "type": {"type": "str", "required": True, "choices": sorted(CHECK_TYPES)},
-            "quantile": {"type": "float"},
-            "query": {"type": "str"},
+            **QUERY_OPTIONS,
             "min": {"type": "float"},
             "max": {"type": "float"},
+            "severity": {"type": "str", "default": "critical", "choices": list(SEVERITIES)},
+        },
+    },
+    "no_data": {"type": "str", "default": "fail", "choices": list(NO_DATA_POLICIES)},
+    "min_requests": {"type": "int", "default": 0},
+    "variables": {"type": "dict", "default": {}},
+    "baseline": {
+        "type": "dict",
+        "options": {
+            "selector": {"type": "str"},
+            "confidence": {"type": "float", "default": BASELINE_DEFAULTS["confidence"]},
+            "tolerance": {"type": "float", "default": BASELINE_DEFAULTS["tolerance"]},
+            "min_samples": {"type": "int", "default": BASELINE_DEFAULTS["min_samples"]},
+            "step": {"type": "raw"},
+            "pass_score": {"type": "float", "default": BASELINE_DEFAULTS["pass_score"]},
+            "marginal_score": {"type": "float", "default": BASELINE_DEFAULTS["marginal_score"]},
+            "metrics": {
+                "type": "list",
+                "elements": "dict",
+                "required": True,
+                "options": {
+                    **QUERY_OPTIONS,
+                    "direction": {
+                        "type": "str",
+                        "default": "increase",
+                        "choices": list(DIRECTIONS),
+                    },
+                    "effect_size": {"type": "float"},
+                    "critical": {"type": "bool", "default": False},
+                },
+            },
         },
     },
 }
@@ -89,7 +157,21 @@ def validate_analysis(analysis, prefix="analysis"):
     result["window"] = _window(analysis.get("window"), _path(prefix, "window"), errors)
     result["selector"] = _selector(analysis.get("selector"), _path(prefix, "selector"), errors)
     result["metrics"] = _metrics(analysis.get("metrics"), _path(prefix, "metrics"), errors)
-    result["checks"] = _checks(analysis.get("checks"), _path(prefix, "checks"), errors)
+    result["variables"] = _variables(analysis.get("variables"), _path(prefix, "variables"), errors)
+    result["no_data"] = _choice(
+        analysis.get("no_data"), "fail", NO_DATA_POLICIES, _path(prefix, "no_data"), errors
+    )
+    result["min_requests"] = _count(
+        analysis.get("min_requests"), 0, 0, _path(prefix, "min_requests"), errors
+    )
+    result["baseline"] = _baseline(
+        analysis.get("baseline"), result["window"], _path(prefix, "baseline"), errors
+    )
+    result["checks"] = _checks(
+        analysis.get("checks"), _path(prefix, "checks"), errors, optional=bool(result["baseline"])
+    )
+    if not errors:
+        _render_queries(result, prefix, errors)
     if errors:
         raise AnalysisSpecError(errors)
     return result
@@ -125,7 +207,30 @@ def _prometheus(value, path, errors):
     validate_certs = True if validate_certs is None else validate_certs
     if not isinstance(validate_certs, bool):
         errors.append(f"{_path(path, 'validate_certs')}: {validate_certs!r} is not a boolean")
+    _credentials(value, path, errors)
     return {**value, "url": url, "timeout": seconds, "validate_certs": validate_certs}
+
+
+def _credentials(value, path, errors):
+    """One way to authenticate, complete; files that exist. Secret values are never echoed."""
+    for field in ("bearer_token", "username", "password"):
+        given = value.get(field)
+        if given is not None and (not isinstance(given, str) or not given):
+            errors.append(f"{_path(path, field)}: must be a non-empty string")
+    if value.get("bearer_token") and (value.get("username") or value.get("password")):
+        errors.append(
+            f"{_path(path, 'bearer_token')}: give a bearer token or username and password, not both"
+        )
+    if value.get("password") and not value.get("username"):
+        errors.append(f"{_path(path, 'username')}: required with password")
+    if value.get("username") and not value.get("password"):
+        errors.append(f"{_path(path, 'password')}: required with username")
+    if value.get("client_key") and not value.get("client_cert"):
+        errors.append(f"{_path(path, 'client_cert')}: required with client_key")
+    for field in ("ca_path", "client_cert", "client_key"):
+        given = value.get(field)
+        if given is not None and not (isinstance(given, str) and os.path.isfile(given)):
+            errors.append(f"{_path(path, field)}: {given!r} is not a readable file")
 
 
 def is_http_url(url):
@@ -188,9 +293,11 @@ def _metrics(value, path, errors):
     return metrics
 
 
-def _checks(value, path, errors):
+def _checks(value, path, errors, optional=False):
+    if optional and value in (None, []):
+        return []
     if not isinstance(value, list) or not value:
-        errors.append(f"{path}: required, a non-empty list of checks")
+        errors.append(f"{path}: required, a non-empty list of checks (or a baseline judge)")
         return value
     seen = set()
     checks = []
@@ -217,12 +324,22 @@ def _check(check, path, errors):
             f"{path}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(CHECK_FIELDS)}"
         )
     result = {field: check.get(field) for field in CHECK_FIELDS}
+    result["severity"] = _choice(
+        check.get("severity"), "critical", SEVERITIES, _path(path, "severity"), errors
+    )
+    if _type_fields(check, path, errors):
+        _bounds(check, path, errors)
+    return result
+
+
+def _type_fields(check, path, errors):
+    """The type and the fields that belong to it (quantile, query); False for an unknown type."""
     kind = check.get("type")
     if kind not in CHECK_TYPES:
         errors.append(
             f"{_path(path, 'type')}: {kind!r} is not one of {', '.join(sorted(CHECK_TYPES))}"
         )
-        return result
+        return False
     required = CHECK_TYPES[kind].fields
     for field in sorted({f for t in CHECK_TYPES.values() for f in t.fields}):
         given = check.get(field) is not None
@@ -239,8 +356,7 @@ def _check(check, path, errors):
     query = check.get("query")
     if query is not None and (not isinstance(query, str) or not query.strip()):
         errors.append(f"{_path(path, 'query')}: must be a non-empty PromQL expression")
-    _bounds(check, path, errors)
-    return result
+    return True
 
 
 def _bounds(check, path, errors):
@@ -254,6 +370,128 @@ def _bounds(check, path, errors):
             return
     if minimum is not None and maximum is not None and minimum > maximum:
         errors.append(f"{_path(path, 'min')}: {minimum:g} is greater than max {maximum:g}")
+
+
+def _choice(value, default, choices, path, errors):
+    value = default if value is None else value
+    if value not in choices:
+        errors.append(f"{path}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _count(value, default, minimum, path, errors):
+    value = default if value is None else value
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        errors.append(f"{path}: {value!r} must be a whole number of at least {minimum}")
+    return value
+
+
+def _variables(value, path, errors):
+    value = {} if value is None else value
+    if not isinstance(value, dict):
+        errors.append(f"{path}: must be a mapping of names to strings")
+        return {}
+    for name, text in value.items():
+        if name in QUERY_VARIABLES:
+            errors.append(f"{_path(path, name)}: reserved, set for each query by the analysis")
+        elif not isinstance(text, str):
+            errors.append(f"{_path(path, name)}: {text!r} is not a string")
+    return dict(value)
+
+
+def _baseline(value, window, path, errors):
+    """The baseline judge's settings with defaults; None when the judge is off."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        errors.append(f"{path}: must be a mapping with at least 'metrics'")
+        return None
+    # step_seconds is derived here; a validated spec validates again unchanged.
+    unknown = sorted(set(value) - set(BASELINE_DEFAULTS) - {"selector", "metrics", "step_seconds"})
+    if unknown:
+        errors.append(f"{path}: unknown field(s) {', '.join(unknown)}")
+    result = {**BASELINE_DEFAULTS, **{k: v for k, v in value.items() if v is not None}}
+    if not isinstance(result.get("selector"), str) or not result["selector"].strip():
+        errors.append(
+            f"{_path(path, 'selector')}: required, label matchers of the stable track "
+            'such as \'namespace="x",track="stable"\''
+        )
+    confidence = result["confidence"]
+    if not (_is_number(confidence) and 0 < confidence < 1):
+        errors.append(
+            f"{_path(path, 'confidence')}: {confidence!r} must be strictly between 0 and 1"
+        )
+    if not (_is_number(result["tolerance"]) and result["tolerance"] >= 0):
+        errors.append(f"{_path(path, 'tolerance')}: {result['tolerance']!r} must be 0 or more")
+    _count(result["min_samples"], 50, 3, _path(path, "min_samples"), errors)
+    try:
+        # Non-overlapping windows by default: overlapping rates are so correlated that
+        # the test would find "significant" differences in noise.
+        result["step_seconds"] = (
+            parse_duration(window if result["step"] is None else result["step"]) or None
+        )
+    except DurationError:
+        result["step_seconds"] = None
+    if result["step_seconds"] is None:
+        errors.append(f"{_path(path, 'step')}: {result['step']!r} is not a positive duration")
+    scores = [result["pass_score"], result["marginal_score"]]
+    if not all(_is_number(score) and 0 <= score <= 100 for score in scores):
+        errors.append(f"{path}: pass_score and marginal_score must be between 0 and 100")
+    elif result["marginal_score"] > result["pass_score"]:
+        errors.append(
+            f"{_path(path, 'marginal_score')}: {result['marginal_score']:g} is above "
+            f"pass_score {result['pass_score']:g}"
+        )
+    result["metrics"] = _baseline_metrics(value.get("metrics"), _path(path, "metrics"), errors)
+    return result
+
+
+def _baseline_metrics(value, path, errors):
+    if not isinstance(value, list) or not value:
+        errors.append(f"{path}: required, a non-empty list of metrics to compare")
+        return []
+    metrics, seen = [], set()
+    for index, metric in enumerate(value):
+        metric_path = _path(path, index)
+        if not isinstance(metric, dict):
+            errors.append(f"{metric_path}: must be a mapping")
+            continue
+        unknown = sorted(set(metric) - set(BASELINE_METRIC_FIELDS))
+        if unknown:
+            errors.append(f"{metric_path}: unknown field(s) {', '.join(unknown)}")
+        name = metric.get("name")
+        if not isinstance(name, str) or not name or name in seen:
+            errors.append(f"{_path(metric_path, 'name')}: required, a unique non-empty string")
+        seen.add(name)
+        _type_fields(metric, metric_path, errors)
+        result = {field: metric.get(field) for field in BASELINE_METRIC_FIELDS}
+        result["direction"] = _choice(
+            metric.get("direction"), "increase", DIRECTIONS, _path(metric_path, "direction"), errors
+        )
+        effect_size = metric.get("effect_size")
+        if effect_size is not None and not (_is_number(effect_size) and effect_size > 0):
+            errors.append(f"{_path(metric_path, 'effect_size')}: {effect_size!r} must be above 0")
+        result["critical"] = bool(metric.get("critical"))
+        metrics.append(result)
+    return metrics
+
+
+def _render_queries(analysis, prefix, errors):
+    """Render every free query on each track it runs on, so a typo fails validation."""
+    sections = [("checks", analysis["checks"], ("canary",))]
+    if analysis["baseline"]:
+        sections.append(("metrics", analysis["baseline"]["metrics"], ("canary", "stable")))
+    for section, items, tracks in sections:
+        path = (
+            _path(prefix, "baseline", section) if section == "metrics" else _path(prefix, section)
+        )
+        for index, item in enumerate(items):
+            for track in tracks if item.get("query") is not None else ():
+                try:
+                    render_query(item["query"], query_variables(analysis, track))
+                except QueryTemplateError as exc:
+                    errors.append(f"{_path(path, index, 'query')}: {exc}")
+                    break
 
 
 def _is_number(value):

@@ -6,9 +6,12 @@ no scrape targets. It lies a few hours in the past, so tests query it with an ex
 ``time`` and every result is exact and repeatable.
 
 Each scenario is a namespace (``case-<name>``), so one server answers every test. The
-stable track is unhealthy everywhere, which proves the checks only see the canary.
+stable track is unhealthy unless a scenario gives its own, which proves the checks only
+see the canary; the baseline scenarios give both tracks, with seeded per-second jitter
+so the judge compares real distributions.
 """
 
+import random
 import shutil
 import socket
 import subprocess
@@ -29,11 +32,21 @@ SLOW = ((90, 90, 90, 90, 90, 99, 100, 100), 24.6)  # p99 = 2.5 s
 
 @dataclass
 class Track:
-    ok: int = 100  # 2xx responses per second
+    ok: float = 100  # 2xx responses per second
     errors: int = 0  # 5xx responses per second; 0 means no 5xx series at all
     latency: tuple = FAST
     idle: bool = False  # series exist but do not move: no traffic
     down_for: int = 0  # the second target is down for the last this many seconds
+    flap: int = 0  # errors only in every other period of this many seconds
+    jitter: int = 0  # errors per second vary by up to this much (seeded)
+
+    def error_increments(self, seed):
+        """Errors in each second of the history."""
+        rng = random.Random(seed)
+        for i in range(SECONDS):
+            quiet = self.idle or (self.flap and (i // self.flap) % 2 == 0)
+            jitter = rng.randint(-self.jitter, self.jitter) if self.jitter else 0
+            yield 0 if quiet else max(0, self.errors + jitter)
 
 
 STABLE = Track(ok=95, errors=5, latency=SLOW)
@@ -43,6 +56,19 @@ SCENARIOS = {
     "slow": Track(latency=SLOW),
     "idle": Track(idle=True),
     "down": Track(down_for=30),
+    # The plan's tiers: 0.7 % errors is important only, 0.3 % general only.
+    "important": Track(ok=993, errors=7),
+    "general": Track(ok=997, errors=3),
+    # 0.1 request per second: 6 a minute.
+    "quiet": Track(ok=0.1),
+    # 3 % errors in every other minute, none in between.
+    "flapping": Track(ok=97, errors=3, flap=60),
+    # Baseline judge: both tracks equally degraded; canary worse than a healthy stable.
+    "degraded": (
+        Track(ok=95, errors=5, latency=SLOW, jitter=2),
+        Track(ok=95, errors=5, latency=SLOW, jitter=2),
+    ),
+    "regression": (Track(ok=996, errors=4, jitter=2), Track(ok=999, errors=1, jitter=1)),
 }
 
 
@@ -54,23 +80,25 @@ class History:
 
 def openmetrics(start):
     """The whole history as one OpenMetrics exposition, families kept together."""
-    tracks = [
-        (f"case-{name}", track_name, track)
-        for name, canary in SCENARIOS.items()
-        for track_name, track in (("canary", canary), ("stable", STABLE))
-    ]
+    tracks = []
+    for name, scenario in SCENARIOS.items():
+        canary, stable = scenario if isinstance(scenario, tuple) else (scenario, STABLE)
+        tracks += [(f"case-{name}", "canary", canary), (f"case-{name}", "stable", stable)]
     lines = ["# TYPE http_requests counter"]
     for namespace, track_name, track in tracks:
         version = "v2" if track_name == "canary" else "v1"
         base = f'namespace="{namespace}",track="{track_name}",version="{version}",method="GET"'
-        series = [(f'{base},path="/api/dramas",code="200"', track.ok)]
+        ok = 0 if track.idle else track.ok
+        lines += [
+            f'http_requests_total{{{base},path="/api/dramas",code="200"}} {i * ok:g} {start + i}'
+            for i in range(SECONDS)
+        ]
         if track.errors:
-            series.append((f'{base},path="/api/ai/generate",code="500"', track.errors))
-        for labels, per_second in series:
-            step = 0 if track.idle else per_second
-            lines += [
-                f"http_requests_total{{{labels}}} {i * step} {start + i}" for i in range(SECONDS)
-            ]
+            labels = f'{base},path="/api/ai/generate",code="500"'
+            total = 0
+            for i, errors in enumerate(track.error_increments(f"{namespace}/{track_name}")):
+                total += errors if i else 0
+                lines.append(f"http_requests_total{{{labels}}} {total} {start + i}")
     lines.append("# TYPE http_request_duration_seconds histogram")
     for namespace, track_name, track in tracks:
         labels = f'namespace="{namespace}",track="{track_name}",path="/api/dramas"'

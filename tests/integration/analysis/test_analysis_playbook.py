@@ -15,12 +15,17 @@ PLAYBOOK = """
   vars:
     ansible_python_interpreter: {python}
     analysis:
-      prometheus: {{url: "{url}", timeout: 5}}
+      prometheus: {{url: "{url}", timeout: 5, bearer_token: "s3cret-t0ken"}}
       window: 1m
       checks:
         - {{name: error_rate, type: error_rate, max: 0.01}}
         - {{name: latency_p99, type: latency, quantile: 0.99, max: 2.0}}
         - {{name: availability, type: availability, min: 0.99}}
+        - name: traffic
+          type: promql
+          query: !unsafe 'sum(rate(http_requests_total{{ {{{{ selector }}}} }}[{{{{ window }}}}]))'
+          min: 1
+          severity: general
   tasks:
     - name: Measure the canary with errors
       canary_analysis:
@@ -37,6 +42,19 @@ PLAYBOOK = """
         checks: "{{{{ analysis.checks }}}}"
         time: {end}
       check_mode: true
+
+    - name: Judge a regressed canary against its stable track
+      canary_analysis:
+        prometheus: "{{{{ analysis.prometheus }}}}"
+        selector: 'namespace="case-regression",track="canary"'
+        checks: "{{{{ analysis.checks[:1] }}}}"
+        baseline:
+          selector: 'namespace="case-regression",track="stable"'
+          step: 5s
+          metrics:
+            - {{name: error_rate, type: error_rate, critical: true}}
+        baseline_range: 5m
+        time: {end}
 """
 
 
@@ -65,16 +83,27 @@ def test_module_through_ansible_playbook(history, tmp_path):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     tasks = json.loads(run.stdout)["plays"][0]["tasks"]
-    errors, healthy = (task["hosts"]["localhost"] for task in tasks)
+    errors, healthy, regression = (task["hosts"]["localhost"] for task in tasks)
+    assert "s3cret-t0ken" not in run.stdout + run.stderr
 
     assert errors["changed"] is False
     assert errors["verdict"] == "fail"
     assert errors["failed_check_names"] == ["error_rate"]
     assert "failed" not in errors
     assert errors["time"] == history.end
-    assert errors["checks"][0]["reason"] == "error_rate = 0.03 > max 0.01"
+    assert errors["checks"][0]["reason"] == (
+        "error_rate = 0.03 > max 0.01 (critical: counts toward failure_limit)"
+    )
+    assert errors["checks"][3]["query"] == (
+        'sum(rate(http_requests_total{ namespace="case-errors",track="canary" }[1m]))'
+    )
     assert abs(errors["checks"][0]["value"] - 0.03) < 1e-9
 
     assert healthy["verdict"] == "pass"
-    assert [c["result"] for c in healthy["checks"]] == ["pass", "pass", "pass"]
+    assert [c["result"] for c in healthy["checks"]] == ["pass"] * 4
     assert abs(healthy["checks"][1]["value"] - 0.095) < 1e-9
+
+    assert regression["baseline"]["verdict"] == "fail"
+    assert regression["baseline"]["score"] == 0
+    assert regression["baseline"]["metrics"][0]["result"] == "high"
+    assert regression["baseline"]["metrics"][0]["canary_samples"] == 61

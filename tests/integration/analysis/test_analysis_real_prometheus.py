@@ -5,6 +5,9 @@ import socket
 import pytest
 from ansible.module_utils.analysis.measure import measure
 
+CRITICAL = " (critical: counts toward failure_limit)"
+NO_DATA = " (no_data: fail, critical: counts toward failure_limit)"
+
 
 def analysis(url, namespace, track="canary", extra=()):
     selector = f'namespace="case-{namespace}",track="{track}"'
@@ -57,7 +60,7 @@ def test_three_percent_errors_fail_the_error_rate_only(history):
     assert result["failed"] == ["error_rate"]
     assert error_rate["value"] == pytest.approx(0.03)
     assert error_rate["result"] == "fail"
-    assert error_rate["reason"] == "error_rate = 0.03 > max 0.01"
+    assert error_rate["reason"] == f"error_rate = 0.03 > max 0.01{CRITICAL}"
 
 
 def test_slow_canary_fails_latency_with_no_errors(history):
@@ -65,7 +68,7 @@ def test_slow_canary_fails_latency_with_no_errors(history):
     checks = by_name(result)
     assert result["failed"] == ["latency_p99"]
     assert checks["latency_p99"]["value"] == pytest.approx(2.5)
-    assert checks["latency_p99"]["reason"] == "latency_p99 = 2.5 > max 2"
+    assert checks["latency_p99"]["reason"] == f"latency_p99 = 2.5 > max 2{CRITICAL}"
     assert checks["error_rate"]["result"] == "pass"
     assert checks["error_rate"]["value"] == 0
 
@@ -75,16 +78,18 @@ def test_no_traffic_is_no_data_never_a_pass(history):
     checks = by_name(result)
     assert result["verdict"] == "fail"
     assert checks["error_rate"]["result"] == "no_data"
-    assert checks["error_rate"]["reason"] == "error_rate = NaN: no data"
+    assert checks["error_rate"]["reason"] == f"error_rate = NaN: no data{NO_DATA}"
     assert checks["latency_p99"]["result"] == "no_data"
     assert checks["availability"]["result"] == "pass"
-    assert checks["traffic"]["reason"] == "traffic = 0 < min 1"
+    assert checks["traffic"]["reason"] == f"traffic = 0 < min 1{CRITICAL}"
 
 
 def test_no_series_at_all_is_no_data(history):
     result = measure(analysis(history.url, "missing"), at=history.end)
     assert [c["result"] for c in result["checks"]] == ["no_data"] * 4
-    assert by_name(result)["error_rate"]["reason"] == "error_rate: no data (empty result)"
+    assert by_name(result)["error_rate"]["reason"] == (
+        f"error_rate: no data (empty result){NO_DATA}"
+    )
 
 
 def test_a_target_down_half_the_window_fails_availability(history):
@@ -93,7 +98,7 @@ def test_a_target_down_half_the_window_fails_availability(history):
     assert result["failed"] == ["availability"]
     # (1 + 0.5) / 2 targets; Prometheus 2.x ranges include both ends (61 samples).
     assert availability["value"] == pytest.approx(0.75, abs=0.01)
-    assert availability["reason"].endswith(" < min 0.99")
+    assert availability["reason"].endswith(f" < min 0.99{CRITICAL}")
 
 
 def test_a_bad_query_is_an_error_and_the_other_checks_still_run(history):
@@ -129,7 +134,7 @@ def test_unreachable_prometheus_fails_every_check(history):
         sock.bind(("127.0.0.1", 0))
         down = f"http://127.0.0.1:{sock.getsockname()[1]}"
     result = measure(analysis(down, "healthy"), at=history.end)
-    assert result["verdict"] == "fail"
+    assert result["verdict"] == "error"
     assert [c["result"] for c in result["checks"]] == ["error"] * 4
     assert "Connection refused" in result["checks"][0]["reason"]
     assert result["failed"] == ["error_rate", "latency_p99", "availability", "traffic"]

@@ -6,7 +6,7 @@ import json
 import pytest
 import yaml
 
-from tests.bad_specs import BAD_SPECS, GOOD_SPEC, MISSING_OBJECTS, merged
+from tests.bad_specs import BAD_SPECS, GOOD_SPEC, MISSING_OBJECTS, Unsafe, merged
 
 from .conftest import run_playbook
 
@@ -43,9 +43,16 @@ def snapshot(cluster):
     return state
 
 
+class _SpecDumper(yaml.SafeDumper):
+    """Writes ``Unsafe`` text with Ansible's ``!unsafe`` tag."""
+
+
+_SpecDumper.add_representer(Unsafe, lambda dumper, text: dumper.represent_scalar("!unsafe", text))
+
+
 def spec_file(tmp_path, spec):
     path = tmp_path / "spec.yml"
-    path.write_text(yaml.safe_dump({"canary": spec}))
+    path.write_text(yaml.dump({"canary": spec}, Dumper=_SpecDumper))
     return f"@{path}"
 
 

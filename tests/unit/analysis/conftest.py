@@ -17,21 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-OPENSSL_SELF_SIGNED = [
-    "openssl",
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1",
-]
-
 
 class FakePrometheus:
     """What the fake answers (``routes``) and what it was asked (``requests``)."""
@@ -73,7 +58,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         prefix = url.path.strip("/").split("/", 1)[0]
         params = dict(urllib.parse.parse_qsl(url.query))
-        fake.requests.append({"path": url.path, **params})
+        fake.requests.append(
+            {"path": url.path, "authorization": self.headers.get("Authorization"), **params}
+        )
         route = fake.routes.get((prefix, params.get("query"))) or fake.routes.get((prefix, None))
         status, body, delay = route or (404, b"404 page not found", 0.0)
         time.sleep(delay)
@@ -113,14 +100,83 @@ def fake_prometheus_tls(tmp_path):
     """The same fake behind HTTPS with a self-signed certificate for 127.0.0.1."""
     if not shutil.which("openssl"):
         pytest.skip("needs openssl to make a certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [*OPENSSL_SELF_SIGNED, "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    _self_signed("/CN=127.0.0.1", key, cert, "-addext", "subjectAltName=IP:127.0.0.1")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
+    server = _serve("https", context)
+    yield server.fake
+    server.shutdown()
+    server.server_close()
+
+
+def _openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def _self_signed(subject, key, cert, *extra):
+    _openssl(
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", subject,
+        "-keyout", key, "-out", cert, *extra,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def pki(tmp_path):
+    """A private CA with a server certificate for 127.0.0.1 and a client certificate."""
+    if not shutil.which("openssl"):
+        pytest.skip("needs openssl to make certificates")
+    files = {name: str(tmp_path / f"{name}.pem") for name in ("ca", "ca_key")}
+    _self_signed("/CN=test CA", files["ca_key"], files["ca"])
+    for name, extension in (
+        ("server", "subjectAltName=IP:127.0.0.1"),
+        ("client", "extendedKeyUsage=clientAuth"),
+    ):
+        key, csr, cert = (
+            str(tmp_path / f"{name}{suffix}") for suffix in ("-key.pem", ".csr", ".pem")
+        )
+        ext = tmp_path / f"{name}.ext"
+        ext.write_text(extension + "\n")
+        _openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            f"/CN={name}",
+            "-keyout",
+            key,
+            "-out",
+            csr,
+        )
+        _openssl(
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            files["ca"],
+            "-CAkey",
+            files["ca_key"],
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            str(ext),
+            "-out",
+            cert,
+        )
+        files[name], files[f"{name}_key"] = cert, key
+    return files
+
+
+@pytest.fixture
+def fake_prometheus_mtls(pki):
+    """The fake behind HTTPS signed by ``pki``'s CA, requiring a client certificate from it."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki["server"], pki["server_key"])
+    context.load_verify_locations(pki["ca"])
+    context.verify_mode = ssl.CERT_REQUIRED
     server = _serve("https", context)
     yield server.fake
     server.shutdown()

@@ -95,5 +95,7 @@ def test_returns_the_measurement_without_failing_on_a_fail_verdict(capsys, fake_
     assert output["failed_check_names"] == ["error_rate", "availability"]
     assert "failed" not in output
     assert [c["result"] for c in output["checks"]] == ["fail", "pass", "fail", "pass"]
-    assert output["checks"][2]["reason"] == "availability = 0.5 < min 0.99"
+    assert output["checks"][2]["reason"] == (
+        "availability = 0.5 < min 0.99 (critical: counts toward failure_limit)"
+    )
     assert output["checks"][0]["query"].startswith("(sum(rate(http_requests_total{namespace=")

@@ -1,5 +1,6 @@
 """The Prometheus client against a local fake server: every way a query can end."""
 
+import base64
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from ansible.module_utils.analysis.prometheus import (
     PrometheusQueryError,
     PrometheusTimeout,
     PrometheusUnreachable,
+    series_values,
     single_value,
 )
 
@@ -26,6 +28,7 @@ def test_success_returns_data_and_sends_query_time_and_timeout(fake_prometheus):
     assert fake_prometheus.requests == [
         {
             "path": "/prom/api/v1/query",
+            "authorization": None,
             "query": 'up{job="x"}',
             "time": "1700000000.500",
             "timeout": "2.5",
@@ -174,3 +177,69 @@ def test_messages_never_show_credentials_of_the_url():
     with pytest.raises(PrometheusUnreachable) as raised:
         client.query("up")
     assert "secret" not in str(raised.value) and "127.0.0.1:1" in str(raised.value)
+
+
+def test_bearer_token_is_sent_as_an_authorization_header(fake_prometheus):
+    url = fake_prometheus.respond_vector("prom", "1")
+    PrometheusClient(url, bearer_token="s3cret").query("up")
+    assert fake_prometheus.requests[0]["authorization"] == "Bearer s3cret"
+
+
+def test_basic_auth_is_sent_without_waiting_for_a_challenge(fake_prometheus):
+    url = fake_prometheus.respond_vector("prom", "1")
+    PrometheusClient(url, username="ops", password="p4ss").query("up")
+    expected = "Basic " + base64.b64encode(b"ops:p4ss").decode()
+    assert fake_prometheus.requests[0]["authorization"] == expected
+
+
+def test_no_credentials_no_authorization_header(fake_prometheus):
+    url = fake_prometheus.respond_vector("prom", "1")
+    PrometheusClient(url).query("up")
+    assert fake_prometheus.requests[0]["authorization"] is None
+
+
+def test_a_private_ca_and_a_client_certificate(fake_prometheus_mtls, pki):
+    url = fake_prometheus_mtls.respond_vector("prom", "1")
+    client = PrometheusClient(
+        url, ca_path=pki["ca"], client_cert=pki["client"], client_key=pki["client_key"]
+    )
+    assert single_value(client.query("up")) == 1.0
+
+
+def test_the_server_certificate_must_chain_to_the_given_ca(fake_prometheus_tls, pki):
+    url = fake_prometheus_tls.respond_vector("prom", "1")
+    with pytest.raises(PrometheusUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+        PrometheusClient(url, ca_path=pki["ca"]).query("up")
+
+
+def test_without_the_client_certificate_mutual_tls_fails(fake_prometheus_mtls, pki):
+    url = fake_prometheus_mtls.respond_vector("prom", "1")
+    with pytest.raises(PrometheusError):
+        PrometheusClient(url, ca_path=pki["ca"]).query("up")
+    assert fake_prometheus_mtls.requests == []
+
+
+def test_range_query_returns_the_samples_of_one_series(fake_prometheus):
+    values = [[1700000000 + i, str(i / 10)] for i in range(5)]
+    url = fake_prometheus.respond(
+        "prom",
+        {
+            "status": "success",
+            "data": {"resultType": "matrix", "result": [{"metric": {}, "values": values}]},
+        },
+    )
+    data = PrometheusClient(url).query_range("rate(x[1m])", 1700000000, 1700000004, 1)
+    assert series_values(data) == [0.0, 0.1, 0.2, 0.3, 0.4]
+    sent = fake_prometheus.requests[0]
+    assert sent["path"].endswith("/api/v1/query_range")
+    assert (sent["start"], sent["end"], sent["step"]) == ("1700000000.000", "1700000004.000", "1")
+
+
+def test_range_query_without_series_has_no_samples():
+    assert series_values({"resultType": "matrix", "result": []}) == []
+
+
+def test_range_query_with_several_series_is_an_error():
+    data = {"resultType": "matrix", "result": [{"metric": {"a": "1"}, "values": []}] * 2}
+    with pytest.raises(PrometheusError, match="2 series"):
+        series_values(data)

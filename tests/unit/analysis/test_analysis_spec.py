@@ -17,6 +17,12 @@ VALID = {
 }
 
 
+BASELINE = {
+    "selector": 'track="stable"',
+    "metrics": [{"name": "error_rate", "type": "error_rate"}],
+}
+
+
 def errors_for(mutate):
     spec = copy.deepcopy(VALID)
     mutate(spec)
@@ -45,7 +51,10 @@ def test_defaults_are_filled():
         "query": None,
         "min": None,
         "max": 0.01,
+        "severity": "critical",
     }
+    assert (spec["no_data"], spec["min_requests"], spec["variables"]) == ("fail", 0, {})
+    assert spec["baseline"] is None
 
 
 def test_input_is_not_modified_and_other_release_fields_pass_through():
@@ -129,9 +138,106 @@ def test_validated_spec_validates_again_unchanged():
         ),
         (
             lambda s: s["checks"][0].update(maximum=0.01),
-            "analysis.checks[0]: unknown field(s) maximum; allowed: name, type, quantile, query, min, max",
+            "analysis.checks[0]: unknown field(s) maximum; allowed: name, type, quantile, query, min, "
+            "max, severity",
         ),
-        (lambda s: s.update(checks=[]), "analysis.checks: required, a non-empty list of checks"),
+        (
+            lambda s: s.update(checks=[]),
+            "analysis.checks: required, a non-empty list of checks (or a baseline judge)",
+        ),
+        (
+            lambda s: s["checks"][0].update(severity="warning"),
+            "analysis.checks[0].severity: 'warning' is not one of critical, important, general",
+        ),
+        (
+            lambda s: s.update(no_data="skip"),
+            "analysis.no_data: 'skip' is not one of fail, hold, ignore",
+        ),
+        (
+            lambda s: s.update(min_requests=-1),
+            "analysis.min_requests: -1 must be a whole number of at least 0",
+        ),
+        (
+            lambda s: s["checks"][3].update(query='sum(x{ns="{{ namespace }}"})'),
+            "analysis.checks[3].query: cannot render: 'namespace' is undefined "
+            "(variables: selector, track, window)",
+        ),
+        (
+            lambda s: s["checks"][3].update(query="sum(x{{ selector }"),
+            "analysis.checks[3].query: cannot render: unexpected '}' "
+            "(variables: selector, track, window)",
+        ),
+        (
+            lambda s: s.update(variables={"track": "x"}),
+            "analysis.variables.track: reserved, set for each query by the analysis",
+        ),
+        (
+            lambda s: s["prometheus"].update(bearer_token="t0ken", username="u", password="p4ss"),
+            "analysis.prometheus.bearer_token: give a bearer token or username and password, "
+            "not both",
+        ),
+        (
+            lambda s: s["prometheus"].update(password="p4ss"),
+            "analysis.prometheus.username: required with password",
+        ),
+        (
+            lambda s: s["prometheus"].update(username="u"),
+            "analysis.prometheus.password: required with username",
+        ),
+        (
+            lambda s: s["prometheus"].update(client_key="/etc/hostname"),
+            "analysis.prometheus.client_cert: required with client_key",
+        ),
+        (
+            lambda s: s["prometheus"].update(ca_path="/nonexistent/ca.pem"),
+            "analysis.prometheus.ca_path: '/nonexistent/ca.pem' is not a readable file",
+        ),
+        (
+            lambda s: s.update(baseline={"metrics": [{"name": "e", "type": "error_rate"}]}),
+            "analysis.baseline.selector: required, label matchers of the stable track such as "
+            '\'namespace="x",track="stable"\'',
+        ),
+        (
+            lambda s: s.update(baseline={"selector": "t", "metrics": []}),
+            "analysis.baseline.metrics: required, a non-empty list of metrics to compare",
+        ),
+        (
+            lambda s: s.update(baseline={**BASELINE, "confidence": 1.5}),
+            "analysis.baseline.confidence: 1.5 must be strictly between 0 and 1",
+        ),
+        (
+            lambda s: s.update(baseline={**BASELINE, "marginal_score": 99}),
+            "analysis.baseline.marginal_score: 99 is above pass_score 95",
+        ),
+        (
+            lambda s: s.update(baseline={**BASELINE, "step": "often"}),
+            "analysis.baseline.step: 'often' is not a positive duration",
+        ),
+        (
+            lambda s: s.update(
+                baseline={**BASELINE, "metrics": [{"name": "e", "type": "latency"}]}
+            ),
+            "analysis.baseline.metrics[0].quantile: required for type latency",
+        ),
+        (
+            lambda s: s.update(
+                baseline={
+                    **BASELINE,
+                    "metrics": [{"name": "e", "type": "error_rate", "direction": "up"}],
+                }
+            ),
+            "analysis.baseline.metrics[0].direction: 'up' is not one of increase, decrease, either",
+        ),
+        (
+            lambda s: s.update(
+                baseline={
+                    **BASELINE,
+                    "metrics": [{"name": "q", "type": "promql", "query": "x{ {{ tier }} }"}],
+                }
+            ),
+            "analysis.baseline.metrics[0].query: cannot render: 'tier' is undefined "
+            "(variables: selector, track, window)",
+        ),
         (lambda s: s["checks"].append("x"), "analysis.checks[4]: must be a mapping"),
         (
             lambda s: s["prometheus"].update(url="127.0.0.1:19090"),
@@ -189,6 +295,36 @@ def test_validated_spec_validates_again_unchanged():
 )
 def test_errors_name_the_field(mutate, expected):
     assert errors_for(mutate) == [expected]
+
+
+def test_credential_errors_never_echo_a_secret():
+    def mutate(spec):
+        spec["prometheus"].update(bearer_token="t0ken", password="p4ss", username="")
+
+    for message in errors_for(mutate):
+        assert "t0ken" not in message and "p4ss" not in message
+
+
+def test_baseline_alone_is_enough_and_gets_kayentas_defaults():
+    spec = validate_analysis({**VALID, "checks": [], "baseline": BASELINE})
+    assert spec["checks"] == []
+    assert spec["baseline"]["metrics"] == [
+        {
+            "name": "error_rate",
+            "type": "error_rate",
+            "quantile": None,
+            "query": None,
+            "direction": "increase",
+            "effect_size": None,
+            "critical": False,
+        }
+    ]
+    assert {k: spec["baseline"][k] for k in ("confidence", "tolerance", "min_samples")} == {
+        "confidence": 0.98,
+        "tolerance": 0.25,
+        "min_samples": 50,
+    }
+    assert (spec["baseline"]["pass_score"], spec["baseline"]["marginal_score"]) == (95.0, 75.0)
 
 
 @pytest.mark.parametrize("window", ["30s", "1m", "1h30m", "500ms", "2d"])

@@ -63,6 +63,31 @@ def test_stage_summary_and_history():
     )
 
 
+def test_stage_summary_shows_a_held_stage_and_its_reason():
+    filters = FilterModule().filters()
+    ledger = {
+        "history": [
+            {"event": "stage_started", "stage": 1, "weight": 5},
+            {
+                "event": "measurement",
+                "stage": 1,
+                "verdict": "hold",
+                "decision": "hold",
+                "values": {"latency_p99_important": [1.9, "fail", "max", "hold"]},
+            },
+            {"event": "stage_held", "stage": 1, "reason": "success_limit 1 not reached"},
+        ]
+    }
+    assert filters["canary_stage_summary"](ledger) == [
+        "stage 1 (5%): held, 1 measurements; worst: latency_p99_important=1.9 (fail); "
+        "held on: success_limit 1 not reached"
+    ]
+    line = filters["canary_history"](ledger)[1]
+    assert (
+        line == "  measurement  latency_p99_important=1.9 fail  decision=hold stage=1 verdict=hold"
+    )
+
+
 def test_stage_summary_covers_the_latest_release_only():
     filters = FilterModule().filters()
     ledger = {

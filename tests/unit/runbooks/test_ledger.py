@@ -173,3 +173,20 @@ def test_begin_stage_starts_or_resumes():
     }
     begin_stage(fresh, 1, 5, 0)
     assert fresh["status"] == "progressing"
+
+
+def test_running_a_held_stage_again_ends_the_pause():
+    state = {
+        "stage": 1,
+        "stage_status": "held",
+        "weight": 5,
+        "failed_checks": 0,
+        "status": "paused",
+        "reason": "stage 1 held: latency_p99_important = 1.9 > max 1.5",
+    }
+    assert begin_stage(state, 1, 5, 5)["event"] == "stage_started"
+    assert (state["status"], state["stage_status"], state["reason"]) == (
+        "progressing",
+        "baking",
+        "",
+    )

@@ -18,11 +18,28 @@ def test_good_spec_is_completed_with_defaults():
     assert [s["bake_seconds"] for s in spec["stages"]] == [10.0] * 4
     assert spec["analysis"]["interval_seconds"] == 2.0
     assert spec["analysis"]["selector"] == 'namespace="yyc3-short-drama-canary",track="canary"'
-    assert [c["name"] for c in spec["analysis"]["checks"]] == [
-        "error_rate",
-        "latency_p99",
-        "availability",
+    # The plan's three tiers.
+    assert [
+        (c["name"], c["severity"], c["max"] or c["min"]) for c in spec["analysis"]["checks"]
+    ] == [
+        ("error_rate", "critical", 0.01),
+        ("latency_p99", "critical", 2.0),
+        ("availability", "critical", 0.99),
+        ("error_rate_important", "important", 0.005),
+        ("latency_p99_important", "important", 1.5),
+        ("error_rate_general", "general", 0.001),
+        ("latency_p99_general", "general", 1.0),
     ]
+    assert spec["analysis"]["variables"] == {
+        "service": "frontend",
+        "namespace": "yyc3-short-drama",
+        "canary_namespace": "yyc3-short-drama-canary",
+    }
+    assert (spec["analysis"]["no_data"], spec["analysis"]["min_requests"]) == ("fail", 0)
+    assert spec["analysis"]["error_limit"] == 4
+    assert spec["analysis"]["success_limit"] == 1
+    assert spec["analysis"]["hold_timeout_seconds"] == 600.0
+    assert spec["analysis"]["baseline"] is None
     assert spec["ledger"] == {
         "name": "frontend-canary-ledger",
         "namespace": "yyc3-short-drama",
