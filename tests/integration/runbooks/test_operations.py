@@ -23,6 +23,23 @@ def test_dry_run_of_prepare_changes_nothing_and_shows_no_secret(cluster):
     assert snapshot(cluster) == before
 
 
+def test_prometheus_credentials_reach_prometheus_only(cluster, tmp_path):
+    token = "SECRET-prometheus-token"
+    change = {
+        "stages": [{"weight": 5, "bake": "2s"}],
+        "analysis": {"initial_delay": "4s", "prometheus": {"bearer_token": token}},
+    }
+    spec = spec_file(tmp_path, merged(change))
+    code, output = run_playbook(
+        "release.yml", "-vvv", "-e", spec, "-e", f"canary_image={HEALTHY_IMAGE}"
+    )
+    assert code == 0, output
+    assert token not in output
+    ledger = cluster.ledger()
+    assert ledger["status"] == "promoted"
+    assert token not in str(ledger)
+
+
 def test_failed_stage_is_held_for_a_person_and_never_skipped(cluster):
     code, output = run_playbook("prepare.yml", "-e", f"canary_image={FAULTY_IMAGE}")
     assert code == 0, output
