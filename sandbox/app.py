@@ -33,6 +33,17 @@ ROUTES = {
 KNOWN_PATHS = {path for _, path in ROUTES}
 # Probes must keep passing when a version is broken, as they would on a real cluster.
 FAULT_FREE_PATHS = {"/api/health"}
+# What a production API answers with; a build can drop some (FAULT_DROP_HEADERS).
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+def _flag(env, name):
+    return env.get(name, "").strip().lower() in ("1", "true")
 
 
 def make_token(email):
@@ -57,7 +68,14 @@ class App:
         self.version = env.get("APP_VERSION", "0.0.0")
         self.track = env.get("TRACK", "stable")
         # A build that never becomes ready: its health check (the readiness probe) fails.
-        self.never_ready = env.get("FAULT_NEVER_READY", "").strip().lower() in ("1", "true")
+        self.never_ready = _flag(env, "FAULT_NEVER_READY")
+        # A build whose content list breaks for signed-in users only: a journey finds it,
+        # an anonymous probe does not.
+        self.content_fails_signed_in = _flag(env, "FAULT_CONTENT_ERRORS_WITH_TOKEN")
+        dropped = {name.strip().lower() for name in env.get("FAULT_DROP_HEADERS", "").split(",")}
+        self.security_headers = {
+            name: value for name, value in SECURITY_HEADERS.items() if name.lower() not in dropped
+        }
         self.injector = faults.FaultInjector(faults.FaultConfig.from_env(env))
         self.meter = faults.RateMeter()
         self.registry = promtext.Registry()
@@ -156,6 +174,8 @@ class Handler(BaseHTTPRequestHandler):
     def api_content_list(self, _body):
         if self.authorized() is None:
             return self.reply_json(401, {"error": "missing or invalid token"})
+        if self.app.content_fails_signed_in:
+            return self.reply_json(500, {"error": "content store unavailable"})
         return self.reply_json(200, {"items": CONTENT, "version": self.app.version})
 
     def authorized(self):
@@ -176,6 +196,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def reply(self, code, body, content_type):
         self.send_response(code)
+        for name, value in self.app.security_headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

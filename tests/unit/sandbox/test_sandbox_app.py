@@ -94,3 +94,23 @@ def test_a_never_ready_build_fails_its_health_check(serve):
     assert requests.get(url + "/api/health").status_code == 503
     token = requests.post(url + "/api/auth/login", json={"email": "a@b.c", "password": "pw"})
     assert token.status_code == 200
+
+
+def test_answers_carry_the_security_headers_a_build_may_drop(serve):
+    healthy = requests.get(serve({}) + "/api/health").headers
+    assert healthy["X-Frame-Options"] == "DENY"
+    assert healthy["X-Content-Type-Options"] == "nosniff"
+    assert healthy["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "default-src 'none'" in healthy["Content-Security-Policy"]
+    dropped = requests.get(serve({"FAULT_DROP_HEADERS": "x-frame-options"}) + "/api/health")
+    assert "X-Frame-Options" not in dropped.headers
+    assert dropped.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_content_list_can_break_for_signed_in_users_only(serve):
+    url = serve({"FAULT_CONTENT_ERRORS_WITH_TOKEN": "1"})
+    token = requests.post(url + "/api/auth/login", json={"email": "a@b.c", "password": "pw"})
+    auth = {"Authorization": f"Bearer {token.json()['token']}"}
+    assert requests.get(url + "/api/content/list").status_code == 401
+    assert requests.get(url + "/api/content/list", headers=auth).status_code == 500
+    assert requests.post(url + "/api/ai/generate", json={"prompt": "x"}, headers=auth).ok
