@@ -17,7 +17,11 @@
    Prometheus (median wall time, queries sent).
 6. Baseline judge speed: Mann-Whitney classification of 100, 1,000 and 10,000 samples
    per side.
-7. Peak memory (RSS) of every sandbox process, sampled throughout.
+7. Validation per stage: validate.yml's wall time against a prepared canary (the
+   journeys, a load test and the security headers).
+8. Load generator ceiling: the built-in load test against one app process and a static
+   nginx, next to ab on the same targets.
+9. Peak memory (RSS) of every sandbox process, sampled throughout.
 
 Figures only: nothing here asserts a time. Results also go to bench/results/.
 """
@@ -27,7 +31,17 @@ import os
 import sys
 import time
 
-from bench import judge, memory, reaction, rounds, severities, split, stages
+from bench import (
+    judge,
+    loadtest,
+    memory,
+    reaction,
+    rounds,
+    severities,
+    split,
+    stages,
+    validation,
+)
 from bench.common import RESULTS_DIR, Sandbox
 
 
@@ -39,8 +53,10 @@ def main():
         results["split_accuracy"] = split.measure(sandbox, users=10_000)
         results["fault_to_verdict"] = severities.measure(sandbox)
         results["analysis_round"] = rounds.measure(sandbox)
+        results["validation_per_stage"] = validation.measure(sandbox)
         results["peak_memory"] = sampler.report()
     results["baseline_judge"] = judge.measure()
+    results["load_generator"] = loadtest.measure()
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, time.strftime("bench-%Y%m%d-%H%M%S.json"))
     with open(path, "w") as handle:

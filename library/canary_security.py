@@ -88,6 +88,12 @@ options:
             C(X-Content-Type-Options) equal to C(nosniff), C(X-Frame-Options) matching
             C(^(DENY|SAMEORIGIN)$) and C(Content-Security-Policy) present.
         type: dict
+      request_headers:
+        description:
+          - Headers sent with the request, for example the forced-routing header that
+            makes a router answer from the canary (C(X-Canary) C(always)).
+        type: dict
+        default: {}
       timeout:
         description: Seconds allowed for the request.
         type: float
@@ -250,14 +256,8 @@ zap:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.validation import headers, ports, tls, zap
-
-SECTIONS = {
-    "tls": (tls.prepare, tls.check_tls),
-    "headers": (headers.prepare, headers.check_headers),
-    "ports": (ports.prepare, ports.check_ports),
-    "zap": (zap.prepare, zap.check_zap),
-}
+from ansible.module_utils.validation import tls, zap
+from ansible.module_utils.validation.security import SECTIONS, prepare_sections, run_sections
 
 ARGUMENT_SPEC = {
     "tls": {
@@ -280,6 +280,7 @@ ARGUMENT_SPEC = {
         "options": {
             "url": {"type": "str", "required": True},
             "expect": {"type": "dict"},
+            "request_headers": {"type": "dict", "default": {}},
             "timeout": {"type": "float", "default": 10},
             "validate_certs": {"type": "bool", "default": True},
             "ca_path": {"type": "path"},
@@ -315,15 +316,11 @@ def main():
         required_one_of=[list(SECTIONS)],
         supports_check_mode=True,
     )
-    settings = {}
-    for name, (prepare, _) in SECTIONS.items():
-        if module.params[name] is not None:
-            try:
-                settings[name] = prepare(module.params[name])
-            except ValueError as exc:
-                module.fail_json(msg=f"invalid arguments: {name}.{exc}")
-    results = {name: SECTIONS[name][1](options) for name, options in settings.items()}
-    failures = [reason for result in results.values() for reason in result["failures"]]
+    try:
+        settings = prepare_sections(module.params)
+    except ValueError as exc:
+        module.fail_json(msg=f"invalid arguments: {exc}")
+    results, failures = run_sections(settings)
     failed_sections = [name for name, result in results.items() if result["failures"]]
     if failures:
         module.fail_json(

@@ -4,12 +4,21 @@ The completed spec is a fact and a module argument in almost every task, so it s
 in ``-vvv`` output, AWX job events and module invocations. The fields listed here are
 removed from it (``split``) and travel to the few modules that need them in a separate
 ``secrets`` argument declared ``no_log`` (``merge`` puts them back in memory only).
+
+Secret fields are kept as small as possible: Ansible masks every string of a ``no_log``
+argument wherever it appears in a task's output, so a whole journey declared secret
+would star out its step names, paths and every other occurrence of them. A ``*`` in a
+path stands for each element of a list (each journey, each step).
 """
 
 import copy
 
 SECRET_FIELDS = (
     ("validation", "functional", "body"),
+    ("validation", "journeys", "*", "steps", "*", "body"),
+    ("validation", "journeys", "*", "steps", "*", "headers"),
+    ("validation", "load", "body"),
+    ("validation", "load", "headers"),
     ("analysis", "prometheus", "bearer_token"),
     ("analysis", "prometheus", "password"),
     ("notifications", "slack", "url"),
@@ -20,26 +29,46 @@ SECRET_FIELDS = (
 SECRETS_ARGUMENT = {"type": "dict", "default": {}, "no_log": True}
 
 
-def _dotted(path):
-    return ".".join(path)
+def _holders(node, pattern, path=()):
+    """Yield ``(path, parent, key)`` for every place ``pattern`` names in ``node``."""
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        children = enumerate(node) if isinstance(node, list) else ()
+    else:
+        children = [(head, node[head])] if isinstance(node, dict) and head in node else ()
+    for key, child in children:
+        if rest:
+            yield from _holders(child, rest, (*path, str(key)))
+        else:
+            yield (*path, str(key)), node, key
+
+
+def _matches(dotted):
+    """The secret field pattern a dotted path is an instance of, or None."""
+    parts = dotted.split(".")
+    for pattern in SECRET_FIELDS:
+        if len(pattern) == len(parts) and all(
+            want == part or (want == "*" and part.isdigit())
+            for want, part in zip(pattern, parts, strict=True)
+        ):
+            return pattern
+    return None
 
 
 def split(spec):
     """Return ``(public, secrets)``: a copy of ``spec`` without its secret fields, and them.
 
-    ``secrets`` maps each dotted path that had a value (``analysis.prometheus.password``)
-    to that value.
+    ``secrets`` maps each dotted path that had a value (``analysis.prometheus.password``,
+    ``validation.journeys.0.steps.1.body``) to that value.
     """
     public = copy.deepcopy(spec)
     secrets = {}
-    for path in SECRET_FIELDS:
-        parent = public
-        for key in path[:-1]:
-            parent = parent.get(key) if isinstance(parent, dict) else None
-        if isinstance(parent, dict) and path[-1] in parent:
-            value = parent.pop(path[-1])
+    for pattern in SECRET_FIELDS:
+        # Patterns end in a key, so every holder is a mapping.
+        for path, parent, key in list(_holders(public, pattern)):
+            value = parent.pop(key)
             if value is not None:
-                secrets[_dotted(path)] = value
+                secrets[".".join(path)] = value
     return public, secrets
 
 
@@ -49,16 +78,21 @@ def merge(public, secrets):
     Raises ``ValueError`` naming a key that is not a secret field, so a typo cannot
     silently drop a credential.
     """
-    known = {_dotted(path): path for path in SECRET_FIELDS}
-    unknown = sorted(set(secrets or {}) - set(known))
+    unknown = sorted(key for key in (secrets or {}) if _matches(key) is None)
     if unknown:
-        raise ValueError(
-            f"secrets: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(known)}"
-        )
+        allowed = ", ".join(".".join(pattern) for pattern in SECRET_FIELDS)
+        raise ValueError(f"secrets: unknown field(s) {', '.join(unknown)}; allowed: {allowed}")
     spec = copy.deepcopy(public)
     for dotted, value in (secrets or {}).items():
+        parts = dotted.split(".")
         parent = spec
-        for key in known[dotted][:-1]:
-            parent = parent.setdefault(key, {})
-        parent[known[dotted][-1]] = value
+        for part in parts[:-1]:
+            if isinstance(parent, list):
+                # Lists (journeys, steps) stay in the public spec; only leaves are secret.
+                if not int(part) < len(parent):
+                    raise ValueError(f"secrets: {dotted} has no place in the spec")
+                parent = parent[int(part)]
+            else:
+                parent = parent.setdefault(part, {})
+        parent[parts[-1]] = value
     return spec

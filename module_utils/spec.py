@@ -23,6 +23,7 @@ from ansible.module_utils.durations import DurationError, parse_duration
 from ansible.module_utils.notify.spec import ARGUMENT_SPEC as NOTIFICATIONS_SPEC
 from ansible.module_utils.notify.spec import check_notifications
 from ansible.module_utils.traffic import PROVIDERS
+from ansible.module_utils.validation.suite import problems as suite_problems
 from ansible.module_utils.workload import referenced_objects
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -125,6 +126,16 @@ RELEASE_SPEC = {
                     "body": {"type": "raw"},
                     "status": {"type": "int", "default": 200},
                     "expect": {"type": "str"},
+                },
+            },
+            # The suite (module_utils/validation/suite.py checks the insides).
+            "journeys": {"type": "list", "elements": "dict", "default": []},
+            "compare_stable": {"type": "bool", "default": True},
+            "load": {"type": "dict"},
+            "security": {
+                "type": "dict",
+                "options": {
+                    section: {"type": "dict"} for section in ("tls", "headers", "ports", "zap")
                 },
             },
         },
@@ -265,6 +276,7 @@ def _check_validation(problems, validation):
     ):
         if not path.startswith("/"):
             problems.add(field, f"must start with '/', got {path!r}")
+    problems.errors.extend(suite_problems(validation))
 
 
 def validate_release(raw, image=None):

@@ -14,9 +14,10 @@ import hmac
 import json
 import os
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from sandbox import faults, promtext
+from sandbox.httpserver import Server
 
 DEMO_KEY = b"yyc3-sandbox-demo-key"
 CONTENT = [
@@ -207,8 +208,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     Handler.app = App(os.environ)
-    server = ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("PORT", "8080"))), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", int(os.environ.get("PORT", "8080"))), Handler)
     print(
         f"app {Handler.app.version} ({Handler.app.track}) on port {server.server_port}",
         flush=True,

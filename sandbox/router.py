@@ -16,12 +16,13 @@ import json
 import logging
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import requests
 import yaml
 
 from sandbox import kubeapi, promtext, routing, traffic
+from sandbox.httpserver import Server
 
 LOG = logging.getLogger("sandbox.router")
 HOP_BY_HOP = {
@@ -241,9 +242,7 @@ class AdminHandler(BaseHTTPRequestHandler):
 
 def serve(handler, router, address):
     handler_class = type(handler.__name__, (handler,), {"router": router})
-    server = ThreadingHTTPServer((address["host"], address["port"]), handler_class)
-    server.daemon_threads = True
-    return server
+    return Server((address["host"], address["port"]), handler_class)
 
 
 def main(argv=None):

@@ -58,8 +58,12 @@ def prepare(options):
                 f"{field}.min_max_age: {rule['min_max_age']!r} is not a count of seconds"
             )
         prepared[name] = rule
+    request_headers = options.get("request_headers") or {}
+    if not isinstance(request_headers, dict):
+        raise ValueError("request_headers: must be a mapping of header name to value")
     return {
         "url": url,
+        "request_headers": {str(k): str(v) for k, v in request_headers.items()},
         "expect": prepared,
         "timeout": options.get("timeout") or 10,
         "validate_certs": options.get("validate_certs", True) is not False,
@@ -72,6 +76,7 @@ def _fetch(settings):
     try:
         response = open_url(
             settings["url"],
+            headers=settings.get("request_headers") or {},
             timeout=settings["timeout"],
             validate_certs=settings["validate_certs"],
             ca_path=settings["ca_path"],

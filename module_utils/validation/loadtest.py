@@ -15,6 +15,7 @@ since a load test is short and its p99 is often the figure that decides.
 """
 
 import http.client
+import json
 import os
 import shutil
 import ssl
@@ -324,6 +325,10 @@ def normalize(options):
     if merged["tool"] not in TOOLS:
         raise LoadTestError(f"tool must be one of {', '.join(TOOLS)}, got {merged['tool']!r}")
     merged["method"] = merged["method"].upper()
+    if isinstance(merged["body"], (dict, list)):
+        # A structured body is sent as JSON, as the journeys send theirs.
+        merged["body"] = json.dumps(merged["body"])
+        merged["headers"] = {"Content-Type": "application/json", **(merged["headers"] or {})}
     _target(merged["url"])
     return merged
 

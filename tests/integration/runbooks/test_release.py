@@ -28,8 +28,12 @@ def test_healthy_release_goes_through_every_stage_and_is_promoted(cluster):
     assert ledger["status"] == "promoted" and ledger["image"] == HEALTHY_IMAGE
     assert ledger["stable_image"] == SEED_IMAGE
     for started in events(ledger, "stage_started"):
-        assert started["validation"]["health"] == 200
-        assert started["validation"]["functional"] == "POST /api/auth/login -> 200"
+        validation = started["validation"]
+        assert validation["health"] == 200
+        assert validation["functional"] == "POST /api/auth/login -> 200"
+        assert validation["journeys"] == {"yyc3@canary": "pass", "yyc3@stable": "pass"}
+        assert validation["security"] == {"headers": "pass"}
+        assert "errors 0.00%" in validation["load"]
     passed = events(ledger, "stage_passed")
     assert [(e["stage"], e["weight"]) for e in passed] == [(1, 5), (2, 20), (3, 50), (4, 100)]
     for stage in (1, 2, 3, 4):

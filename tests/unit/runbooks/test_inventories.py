@@ -69,6 +69,12 @@ def test_the_production_example_validates_with_the_plans_tiers(tmp_path):
     assert (analysis["no_data"], analysis["min_requests"]) == ("hold", 100)
     assert analysis["baseline"]["selector"] == 'namespace="yyc3-short-drama",track="stable"'
     assert analysis["baseline"]["step_seconds"] == 60
+    journey = spec["validation"]["journeys"][0]
+    assert [step["name"] for step in journey["steps"]] == ["login", "generate", "content"]
+    # Bodies and headers are secret fields: not in the fact.
+    assert all("body" not in step and "headers" not in step for step in journey["steps"])
+    assert spec["validation"]["load"]["requests"] == 1000
+    assert spec["validation"]["security"]["tls"]["min_version"] == "TLSv1.2"
 
 
 def test_the_sandbox_inventory_validates(tmp_path):

@@ -44,3 +44,34 @@ def test_a_spec_without_secret_sections_splits_cleanly():
         {"service": "x", "analysis": None},
         {},
     )
+
+
+def test_journey_steps_keep_everything_but_their_bodies_and_headers():
+    spec = {
+        "validation": {
+            "journeys": [
+                {
+                    "name": "yyc3",
+                    "steps": [
+                        {"name": "login", "path": "/login", "body": {"password": "pw"}},
+                        {"name": "list", "path": "/list", "headers": {"A": "Bearer {t}"}},
+                    ],
+                }
+            ]
+        }
+    }
+    public, found = secrets.split(spec)
+    assert found == {
+        "validation.journeys.0.steps.0.body": {"password": "pw"},
+        "validation.journeys.0.steps.1.headers": {"A": "Bearer {t}"},
+    }
+    assert public["validation"]["journeys"][0]["steps"] == [
+        {"name": "login", "path": "/login"},
+        {"name": "list", "path": "/list"},
+    ]
+    assert secrets.merge(public, found) == spec
+
+
+def test_a_secret_for_a_step_that_is_not_there_is_an_error():
+    with pytest.raises(ValueError, match=r"validation\.journeys\.3\.steps\.0\.body has no place"):
+        secrets.merge({"validation": {"journeys": []}}, {"validation.journeys.3.steps.0.body": 1})

@@ -19,6 +19,7 @@ from ansible.module_utils.validation.loadtest import (
     LoadTestError,
     check_thresholds,
     compare,
+    normalize,
     parse_ab,
     percentile,
     run,
@@ -372,3 +373,9 @@ def test_module_refuses_bad_arguments_before_any_load(capsys, args, message):
     code, result = run_module(capsys, {**args, "_ansible_check_mode": True})
     assert code == 1
     assert message in result["msg"]
+
+
+def test_a_structured_body_is_sent_as_json():
+    options = normalize({"url": "http://127.0.0.1:9/x", "requests": 1, "body": {"email": "a@b.c"}})
+    assert options["body"] == '{"email": "a@b.c"}'
+    assert options["headers"]["Content-Type"] == "application/json"

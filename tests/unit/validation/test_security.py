@@ -276,6 +276,7 @@ SECURE = {
 
 class _HeaderHandler(BaseHTTPRequestHandler):
     def do_GET(self):
+        self.server.seen = dict(self.headers)
         self.send_response(int(self.server.answer.get("status", 200)))
         for name, value in self.server.answer["headers"].items():
             self.send_header(name, value)
@@ -307,6 +308,12 @@ def test_all_default_headers_pass(header_server):
     result = _check_headers(header_server.url)
     assert result["failures"] == []
     assert result["status"] == 200 and result["headers"]["X-Frame-Options"] == "DENY"
+
+
+def test_request_headers_are_sent_to_reach_the_canary(header_server):
+    result = _check_headers(header_server.url, request_headers={"X-Canary": "always"})
+    assert result["failures"] == []
+    assert header_server.seen["X-Canary"] == "always"
 
 
 @pytest.mark.parametrize("missing", sorted(SECURE))

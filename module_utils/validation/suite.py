@@ -1,0 +1,183 @@
+"""A release's validation suite: journeys, load test and security checks of the canary.
+
+The release spec's ``validation`` section names them once; this module turns that
+section into the runs of ``journey``, ``loadtest`` and ``security`` aimed at the canary
+(through the router's forcing header) and, for comparison, at stable. ``problems``
+checks the section when the spec is validated, so a bad suite stops a release before
+anything changes; ``run`` runs it at each stage.
+"""
+
+from ansible.module_utils.durations import DurationError, parse_duration
+from ansible.module_utils.validation import journey, loadtest, security
+
+LOAD_KEYS = (
+    "path",
+    "method",
+    "headers",
+    "body",
+    "requests",
+    "duration",
+    "concurrency",
+    "rate",
+    "timeout",
+    "tool",
+)
+LOAD_FIELDS = (*LOAD_KEYS, "thresholds", "compare_stable")
+
+
+def configured(validation):
+    """Whether the section asks for any of the suite's three parts."""
+    return bool(validation.get("journeys") or validation.get("load") or validation.get("security"))
+
+
+def _load_options(validation, forced):
+    """The load test's options, aimed at one track; durations in seconds."""
+    load = validation["load"]
+    options = {key: load[key] for key in LOAD_KEYS if load.get(key) is not None}
+    path = options.pop("path", validation["health_path"])
+    for key in ("duration", "timeout"):
+        if key in options:
+            options[key] = parse_duration(options[key])
+    return {
+        **options,
+        "url": validation["url"] + path,
+        "headers": {**options.get("headers", {}), validation["canary_header"]: forced},
+        "validate_certs": validation["validate_certs"],
+    }
+
+
+def _security_options(validation):
+    """The security sections, the headers check aimed at the canary's health path."""
+    options = dict(validation.get("security") or {})
+    if options.get("headers") is not None:
+        options["headers"] = {
+            "url": validation["url"] + validation["health_path"],
+            "validate_certs": validation["validate_certs"],
+            "request_headers": {validation["canary_header"]: "always"},
+            **options["headers"],
+        }
+    return options
+
+
+def problems(validation, prefix="canary.validation"):
+    """Every problem of the suite's settings, each naming its field."""
+    errors = []
+    if validation.get("journeys"):
+        try:
+            journey.validate_journeys(validation["journeys"], prefix=f"{prefix}.journeys")
+        except journey.JourneySpecError as exc:
+            errors.extend(exc.errors)
+    load = validation.get("load")
+    if load:
+        unknown = sorted(set(load) - set(LOAD_FIELDS))
+        if unknown:
+            errors.append(f"{prefix}.load: unknown field(s) {', '.join(unknown)}")
+        if not str(load.get("path", "/")).startswith("/"):
+            errors.append(f"{prefix}.load.path: must start with '/', got {load['path']!r}")
+        else:
+            try:
+                loadtest.normalize(_load_options(validation, "always"))
+            except (loadtest.LoadTestError, DurationError, TypeError, ValueError) as exc:
+                errors.append(f"{prefix}.load: {exc}")
+        thresholds = load.get("thresholds") or {}
+        for name in sorted(set(thresholds) - set(loadtest.THRESHOLDS)):
+            errors.append(
+                f"{prefix}.load.thresholds.{name}: unknown; one of {', '.join(loadtest.THRESHOLDS)}"
+            )
+    if validation.get("security"):
+        try:
+            security.prepare_sections(_security_options(validation), prefix=f"{prefix}.security.")
+        except ValueError as exc:
+            errors.append(str(exc))
+    return errors
+
+
+def run(validation, check_mode=False):
+    """Run the suite; return ``{passed, failures, journeys, load, security}``.
+
+    Only the canary's results decide: a journey failing on stable is reported (the
+    comparison) but is not the release's fault. In check mode journeys that could change
+    something are skipped and no load is sent; security checks only read and run.
+    """
+    failures, result = [], {"journeys": [], "load": None, "security": None}
+    if validation.get("journeys"):
+        result["journeys"] = _journeys(validation, check_mode, failures)
+    if validation.get("load") and not check_mode:
+        result["load"] = _load(validation, failures)
+    if validation.get("security"):
+        settings = security.prepare_sections(_security_options(validation))
+        result["security"], found = security.run_sections(settings)
+        failures.extend(f"security: {reason}" for reason in found)
+    return {"passed": not failures, "failures": failures, **result}
+
+
+def _journeys(validation, check_mode, failures):
+    journeys = journey.validate_journeys(validation["journeys"])
+    routes = journey.build_routes(validation["url"], None, validation["canary_header"])
+    targets = ("canary", "stable") if validation.get("compare_stable", True) else ("canary",)
+    results = []
+    for target in targets:
+        for item in journeys:
+            if check_mode and not journey.read_only(item):
+                results.append(
+                    journey.skip_journey(item, target, routes[target], "check mode: not sent")
+                )
+                continue
+            outcome = journey.run_journey(
+                item,
+                target,
+                routes[target],
+                timeout=validation["timeout_seconds"],
+                validate_certs=validation["validate_certs"],
+            )
+            results.append(outcome)
+            if target == "canary" and outcome["result"] == "fail":
+                failures.append(f"journey {item['name']!r}: {outcome['reason']}")
+    return results
+
+
+def _load(validation, failures):
+    load = validation["load"]
+    options = _load_options(validation, "always")
+    try:
+        if load.get("compare_stable"):
+            stable = {"url": options["url"], "headers": {validation["canary_header"]: "never"}}
+            compared = loadtest.compare(options, stable)
+            report = {
+                **compared["canary"],
+                "stable": compared["stable"],
+                "ratio": compared["ratio"],
+            }
+        else:
+            report = loadtest.run(options)
+    except loadtest.LoadTestError as exc:
+        failures.append(f"load: {exc}")
+        return None
+    crossed = loadtest.check_thresholds(report, load.get("thresholds"))
+    failures.extend(f"load: {failure['reason']}" for failure in crossed)
+    return report
+
+
+def summary(outcome):
+    """The short form recorded in the ledger with the start of a stage."""
+    text = {}
+    if outcome["journeys"]:
+        text["journeys"] = {
+            f"{item['name']}@{item['target']}": item["result"] for item in outcome["journeys"]
+        }
+    if outcome["load"]:
+        load = outcome["load"]
+        text["load"] = (
+            f"{load['requests_per_second']:.0f} req/s, p95 {_seconds(load['latency_p95'])}, "
+            f"errors {load['error_ratio']:.2%}"
+        )
+    if outcome["security"]:
+        text["security"] = {
+            name: "fail" if section["failures"] else "pass"
+            for name, section in outcome["security"].items()
+        }
+    return text
+
+
+def _seconds(value):
+    return "n/a" if value is None else f"{value:.3f}s"
