@@ -14,8 +14,10 @@ import re
 import shutil
 import socket
 import ssl
+import subprocess
 import sys
 import threading
+import time
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -227,6 +229,65 @@ def test_server_accepting_tls10_besides_tls12_is_flagged_by_the_probe(tls_server
         "tls.min_version: server accepts TLSv1.1, below min TLSv1.2",
     ]
     assert _check_tls(port, server_name=HOST, ca_path=tls_pki["ca"], probe=False)["failures"] == []
+
+
+@pytest.fixture
+def s_server(tls_pki):
+    """Start ``openssl s_server`` processes (a real TLS server) by certificate name."""
+    if not shutil.which("openssl"):
+        pytest.skip("needs openssl")
+    processes = []
+
+    def start(name, *options):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        command = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", tls_pki[name]]
+        process = subprocess.Popen(
+            [*command, "-naccept", "20", "-quiet", *options],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        processes.append(process)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                return port
+            time.sleep(0.05)
+        raise RuntimeError("openssl s_server did not start")
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(5)
+
+
+def test_openssl_s_server_with_a_valid_certificate_passes(s_server, tls_pki):
+    port = s_server("valid")
+    result = _check_tls(port, server_name=HOST, ca_path=tls_pki["ca"])
+    assert result["failures"] == [], result
+    assert result["version"] in ("TLSv1.2", "TLSv1.3")
+
+
+def test_openssl_s_server_with_an_expired_certificate_fails(s_server, tls_pki):
+    port = s_server("expired")
+    failures = _check_tls(port, server_name=HOST, ca_path=tls_pki["ca"])["failures"]
+    assert any(failure.startswith("tls.min_days: ") for failure in failures), failures
+    assert any(failure.startswith("tls.verify: ") for failure in failures), failures
+
+
+def test_openssl_s_server_for_another_host_fails_the_hostname(s_server, tls_pki):
+    port = s_server("other_host")
+    failures = _check_tls(port, server_name=HOST, ca_path=tls_pki["ca"])["failures"]
+    assert any(failure.startswith("tls.hostname: ") for failure in failures), failures
+
+
+def test_openssl_s_server_speaking_only_tls10_fails_min_version(s_server, tls_pki):
+    port = s_server("valid", "-tls1", "-cipher", "DEFAULT@SECLEVEL=0")
+    result = _check_tls(port, server_name=HOST, ca_path=tls_pki["ca"])
+    _skip_without_tls10(result)
+    assert "tls.min_version: negotiated TLSv1 is below min TLSv1.2" in result["failures"]
 
 
 def test_probe_says_when_this_openssl_cannot_complete_a_version(tls_server, monkeypatch):
