@@ -16,6 +16,11 @@ description:
     stable and reports the latency ratios.
   - C(validation.security), the sections of M(canary_security); the C(headers) check
     defaults to the canary's health path.
+  - C(validation.resources), the canary pods' C(cpu) and C(memory) use as a share of their
+    limits, from the analysis' Prometheus (cAdvisor and kube-state-metrics), each with a
+    C(max) (defaults 0.8 and 0.85, the plan's) and an optional C(query) (a Jinja template
+    like the analysis' free queries). Where the metrics are missing the check is skipped
+    with a message; a query error fails it.
   - Fails naming every check that failed. Check mode runs the read-only parts
     (GET-only journeys, security checks) and sends no load.
   - Logic in C(module_utils/validation/suite.py).
@@ -66,6 +71,10 @@ security:
   description: The security sections' results (see M(canary_security)); null when not configured.
   returned: always
   type: dict
+resources:
+  description: Per resource, the query, value, max and result (pass, fail or skipped).
+  returned: always
+  type: dict
 summary:
   description: The short form recorded in the ledger with the stage's start.
   returned: always
@@ -86,13 +95,14 @@ def main():
         supports_check_mode=True,
     )
     try:
-        validation = secrets.merge(module.params["release"], module.params["secrets"])["validation"]
+        release = secrets.merge(module.params["release"], module.params["secrets"])
     except ValueError as err:
         module.fail_json(msg=str(err))
-    errors = suite.problems(validation)
+    validation, analysis = release["validation"], release["analysis"]
+    errors = suite.problems(validation, analysis)
     if errors:
         module.fail_json(msg="Invalid validation suite: " + "; ".join(errors), errors=errors)
-    outcome = suite.run(validation, check_mode=module.check_mode)
+    outcome = suite.run(validation, analysis, check_mode=module.check_mode)
     outcome["summary"] = suite.summary(outcome)
     if not outcome["passed"]:
         module.fail_json(

@@ -132,6 +132,7 @@ RELEASE_SPEC = {
             "journeys": {"type": "list", "elements": "dict", "default": []},
             "compare_stable": {"type": "bool", "default": True},
             "load": {"type": "dict"},
+            "resources": {"type": "dict"},
             "security": {
                 "type": "dict",
                 "options": {
@@ -276,7 +277,6 @@ def _check_validation(problems, validation):
     ):
         if not path.startswith("/"):
             problems.add(field, f"must start with '/', got {path!r}")
-    problems.errors.extend(suite_problems(validation))
 
 
 def validate_release(raw, image=None):
@@ -311,6 +311,8 @@ def cross_check(spec, image=None):
     _check_stages(problems, spec)
     _check_analysis(problems, spec)
     _check_validation(problems, spec["validation"])
+    if not problems.errors:
+        problems.errors.extend(suite_problems(spec["validation"], spec["analysis"]))
     problems.errors.extend(check_notifications(spec["notifications"]))
     for key in ("lock_ttl", "rollout_timeout"):
         spec[f"{key}_seconds"] = problems.duration(spec, key, key, positive=True)

@@ -8,7 +8,7 @@ anything changes; ``run`` runs it at each stage.
 """
 
 from ansible.module_utils.durations import DurationError, parse_duration
-from ansible.module_utils.validation import journey, loadtest, security
+from ansible.module_utils.validation import journey, loadtest, resources, security
 
 LOAD_KEYS = (
     "path",
@@ -25,9 +25,9 @@ LOAD_KEYS = (
 LOAD_FIELDS = (*LOAD_KEYS, "thresholds", "compare_stable")
 
 
-def configured(validation):
-    """Whether the section asks for any of the suite's three parts."""
-    return bool(validation.get("journeys") or validation.get("load") or validation.get("security"))
+def _resource_variables(analysis):
+    """What a resource query can use: the release's names and the analysis window."""
+    return {**(analysis.get("variables") or {}), "window": analysis["window"]}
 
 
 def _load_options(validation, forced):
@@ -59,9 +59,14 @@ def _security_options(validation):
     return options
 
 
-def problems(validation, prefix="canary.validation"):
+def problems(validation, analysis, prefix="canary.validation"):
     """Every problem of the suite's settings, each naming its field."""
     errors = []
+    if validation.get("resources"):
+        try:
+            resources.prepare(validation["resources"], _resource_variables(analysis))
+        except ValueError as exc:
+            errors.append(f"{prefix}.resources.{exc}")
     if validation.get("journeys"):
         try:
             journey.validate_journeys(validation["journeys"], prefix=f"{prefix}.journeys")
@@ -92,14 +97,14 @@ def problems(validation, prefix="canary.validation"):
     return errors
 
 
-def run(validation, check_mode=False):
-    """Run the suite; return ``{passed, failures, journeys, load, security}``.
+def run(validation, analysis, check_mode=False):
+    """Run the suite; return ``{passed, failures, journeys, load, security, resources}``.
 
     Only the canary's results decide: a journey failing on stable is reported (the
     comparison) but is not the release's fault. In check mode journeys that could change
     something are skipped and no load is sent; security checks only read and run.
     """
-    failures, result = [], {"journeys": [], "load": None, "security": None}
+    failures, result = [], {"journeys": [], "load": None, "security": None, "resources": None}
     if validation.get("journeys"):
         result["journeys"] = _journeys(validation, check_mode, failures)
     if validation.get("load") and not check_mode:
@@ -108,6 +113,11 @@ def run(validation, check_mode=False):
         settings = security.prepare_sections(_security_options(validation))
         result["security"], found = security.run_sections(settings)
         failures.extend(f"security: {reason}" for reason in found)
+    if validation.get("resources"):
+        settings = resources.prepare(validation["resources"], _resource_variables(analysis))
+        checked = resources.check_resources(settings, analysis["prometheus"])
+        result["resources"] = checked["results"]
+        failures.extend(checked["failures"])
     return {"passed": not failures, "failures": failures, **result}
 
 
@@ -171,6 +181,13 @@ def summary(outcome):
             f"{load['requests_per_second']:.0f} req/s, p95 {_seconds(load['latency_p95'])}, "
             f"errors {load['error_ratio']:.2%}"
         )
+    if outcome["resources"]:
+        text["resources"] = {
+            name: item["result"]
+            if item["value"] is None
+            else f"{item['value']:.1%} {item['result']}"
+            for name, item in outcome["resources"].items()
+        }
     if outcome["security"]:
         text["security"] = {
             name: "fail" if section["failures"] else "pass"

@@ -54,6 +54,13 @@ def app():
     server.server_close()
 
 
+ANALYSIS = {
+    "prometheus": {"url": "http://127.0.0.1:9", "timeout": 1, "validate_certs": True},
+    "window": "1m",
+    "variables": {"canary_namespace": "shop-canary"},
+}
+
+
 def validation(url, **extra):
     return {
         "url": url,
@@ -83,7 +90,7 @@ def validation(url, **extra):
 
 
 def test_a_healthy_canary_passes_the_whole_suite(app):
-    outcome = suite.run(validation(app.url))
+    outcome = suite.run(validation(app.url), ANALYSIS)
     assert outcome["passed"] and outcome["failures"] == []
     assert [(j["target"], j["result"]) for j in outcome["journeys"]] == [
         ("canary", "pass"),
@@ -103,7 +110,7 @@ def test_a_healthy_canary_passes_the_whole_suite(app):
 
 def test_only_the_canary_fails_the_suite(app):
     app.broken = True
-    outcome = suite.run(validation(app.url, load=None, security=None))
+    outcome = suite.run(validation(app.url, load=None, security=None), ANALYSIS)
     assert not outcome["passed"]
     assert outcome["failures"] == [
         "journey 'shop': step 2 'content' (GET /content): status 500, expected 200"
@@ -114,12 +121,12 @@ def test_only_the_canary_fails_the_suite(app):
 
 def test_load_thresholds_fail_the_suite(app):
     load = {"path": "/content", "requests": 10, "thresholds": {"min_requests_per_second": 1e9}}
-    outcome = suite.run(validation(app.url, journeys=[], security=None, load=load))
+    outcome = suite.run(validation(app.url, journeys=[], security=None, load=load), ANALYSIS)
     assert outcome["failures"][0].startswith("load: requests_per_second = ")
 
 
 def test_check_mode_sends_no_load_and_skips_journeys_that_write(app):
-    outcome = suite.run(validation(app.url), check_mode=True)
+    outcome = suite.run(validation(app.url), ANALYSIS, check_mode=True)
     assert outcome["load"] is None
     assert {j["result"] for j in outcome["journeys"]} == {"skipped"}
     assert not [seen for seen in app.seen if seen[1] != "/health"]
@@ -140,6 +147,15 @@ def test_check_mode_sends_no_load_and_skips_journeys_that_write(app):
         ),
         ({"load": {"requests": 5, "timeout": "soon"}}, "canary.validation.load: "),
         ({"load": {"requests": 5, "path": "api"}}, "canary.validation.load.path"),
+        ({"resources": {"disk": {}}}, "canary.validation.resources.disk: unknown resource"),
+        (
+            {"resources": {"cpu": {"max": 80}}},
+            "canary.validation.resources.cpu.max: 80 is not a share",
+        ),
+        (
+            {"resources": {"memory": {"query": "x{ {{ tier }} }"}}},
+            "canary.validation.resources.memory.query: cannot render",
+        ),
         (
             {"security": {"headers": {"expect": {"X-Frame-Options": {"matches": "("}}}}},
             "canary.validation.security.headers.expect.X-Frame-Options.matches",
@@ -147,9 +163,9 @@ def test_check_mode_sends_no_load_and_skips_journeys_that_write(app):
     ],
 )
 def test_problems_name_the_field(change, expected):
-    errors = suite.problems(validation("http://127.0.0.1:9", **change))
+    errors = suite.problems(validation("http://127.0.0.1:9", **change), ANALYSIS)
     assert any(error.startswith(expected) for error in errors), errors
 
 
 def test_a_good_suite_has_no_problems():
-    assert suite.problems(validation("http://127.0.0.1:9")) == []
+    assert suite.problems(validation("http://127.0.0.1:9"), ANALYSIS) == []
