@@ -33,7 +33,6 @@ def test_healthy_release_goes_through_every_stage_and_is_promoted(cluster):
         assert validation["functional"] == "POST /api/auth/login -> 200"
         assert validation["journeys"] == {"yyc3@canary": "pass", "yyc3@stable": "pass"}
         assert validation["security"] == {"headers": "pass"}
-        assert "errors 0.00%" in validation["load"]
         assert validation["resources"] == {"cpu": "skipped", "memory": "skipped"}
     passed = events(ledger, "stage_passed")
     assert [(e["stage"], e["weight"]) for e in passed] == [(1, 5), (2, 20), (3, 50), (4, 100)]

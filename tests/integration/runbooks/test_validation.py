@@ -3,21 +3,55 @@
 The faulty builds are sandbox images (sandbox/images.yaml) whose fault only the suite
 sees before any traffic moves: the content list breaks for signed-in users only, the
 app slows down only under load, a security header is dropped. Each fails stage 1's
-validation, before the canary takes its 5 %, and the release is rolled back.
+validation, before the canary takes its 5 %, and the release is rolled back. The sandbox
+inventory has no load test (it would catch the analysis tests' faulty builds first), so
+these runs use its spec with one added.
 """
 
-import pytest
+import os
 
-from sandbox.releases import SEED_IMAGE
+import pytest
+import yaml
+
+from sandbox.product import PROJECT_ROOT
+from sandbox.releases import HEALTHY_IMAGE, SEED_IMAGE
 
 from .conftest import run_playbook
+from .test_bad_input import spec_file
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
+# The plan runs ab -n 1000 -c 100 on health; here 150 logins, 10 at a time.
+LOAD = {
+    "path": "/api/auth/login",
+    "method": "POST",
+    "body": {"email": "load@example.com", "password": "password123"},
+    "requests": 150,
+    "concurrency": 10,
+    "timeout": "3s",
+    "thresholds": {"max_error_ratio": 0.01, "max_p95": 1.0},
+    "compare_stable": True,
+}
+
+
+def with_load(tmp_path, bake="2s"):
+    """The sandbox inventory's spec with the load test, and short stages."""
+    path = os.path.join(PROJECT_ROOT, "inventories", "sandbox", "group_vars", "frontend.yml")
+    with open(path) as handle:
+        spec = yaml.safe_load(handle)["canary"]
+    for stage in spec["stages"]:
+        stage["bake"] = bake
+    spec["validation"]["load"] = LOAD
+    return spec_file(tmp_path, spec)
+
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 
-def release_fails_validation(cluster, image, *evidence):
+def release_fails_validation(cluster, image, *evidence, spec=None):
+    extra = ("-e", spec) if spec else ()
     code, output = run_playbook(
-        "release.yml", "-e", f"canary_image=yyc3/short-drama-frontend:{image}"
+        "release.yml", *extra, "-e", f"canary_image=yyc3/short-drama-frontend:{image}"
     )
     assert code != 0
     assert "frontend rolled back: The canary failed its validation: " in output, output
@@ -41,8 +75,21 @@ def test_a_journey_broken_for_signed_in_users_fails_the_stage(cluster):
     )
 
 
-def test_a_canary_slow_only_under_load_fails_the_load_test(cluster):
-    release_fails_validation(cluster, "1.2.0-slow-under-load", "load: latency_p95 = ")
+def test_a_healthy_canary_passes_the_load_test_on_both_tracks(cluster, tmp_path):
+    code, output = run_playbook(
+        "release.yml", "-e", with_load(tmp_path), "-e", f"canary_image={HEALTHY_IMAGE}"
+    )
+    assert code == 0, output
+    started = [e for e in cluster.ledger()["history"] if e["event"] == "stage_started"]
+    assert len(started) == 4
+    for event in started:
+        assert "errors 0.00%" in event["validation"]["load"], event
+
+
+def test_a_canary_slow_only_under_load_fails_the_load_test(cluster, tmp_path):
+    release_fails_validation(
+        cluster, "1.2.0-slow-under-load", "load: latency_p95 = ", spec=with_load(tmp_path)
+    )
 
 
 def test_a_dropped_security_header_fails_the_security_check(cluster):
