@@ -11,6 +11,7 @@ import json
 import urllib.error
 import urllib.parse
 
+from ansible.module_utils.neterrors import short_reason
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
 
@@ -52,15 +53,6 @@ def _mask(text, secrets):
     return text
 
 
-def _reason(err):
-    reason = getattr(err, "reason", None) or err
-    if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-        return "timed out"
-    if isinstance(reason, OSError) and reason.strerror:
-        return reason.strerror.lower()  # "connection refused", not "[Errno 111] Connection..."
-    return str(reason) or type(reason).__name__
-
-
 def post(request, timeout):
     """POST ``request``; return ``(HTTP status or None, error text or None)``."""
     headers = {"Content-Type": "application/json", **request.headers}
@@ -91,4 +83,4 @@ def post(request, timeout):
         UrlsConnectionError,
         ValueError,
     ) as err:
-        return None, _mask(_reason(err), request.secrets)
+        return None, _mask(short_reason(err), request.secrets)

@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 
+from ansible.module_utils.neterrors import short_reason
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
 
@@ -349,15 +350,6 @@ def _render(value, captures):
     return value
 
 
-def _error_reason(err):
-    reason = getattr(err, "reason", None) or err
-    if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-        return "timed out"
-    if isinstance(reason, OSError) and reason.strerror:
-        return reason.strerror.lower()
-    return str(reason) or type(reason).__name__
-
-
 def _send(url, method, headers, data, timeout, tls):
     """One request: ``(status, body bytes, None)`` or ``(None, b"", error text)``.
 
@@ -387,7 +379,7 @@ def _send(url, method, headers, data, timeout, tls):
         UrlsConnectionError,
         ValueError,
     ) as err:
-        return None, b"", _error_reason(err)
+        return None, b"", short_reason(err)
 
 
 def _truthy(value):
