@@ -5,6 +5,21 @@ an ``OSError``, a bare ``TimeoutError``, an ``http.client`` exception); results 
 messages want the cause in words, the same way everywhere.
 """
 
+import http.client
+import urllib.error
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+
+# What a request through open_url raises when no HTTP answer came back (HTTPError, an
+# answer with a bad status, is a URLError too: catch it first).
+NO_ANSWER = (
+    urllib.error.URLError,
+    OSError,
+    http.client.HTTPException,
+    UrlsConnectionError,
+    ValueError,
+)
+
 
 def short_reason(err):
     """``timed out``, ``connection refused``, ...: not ``[Errno 111] Connection refused``."""

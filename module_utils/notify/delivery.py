@@ -11,8 +11,7 @@ import json
 import urllib.error
 import urllib.parse
 
-from ansible.module_utils.neterrors import short_reason
-from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.neterrors import NO_ANSWER, short_reason
 from ansible.module_utils.urls import open_url
 
 USER_AGENT = "canary-runbooks-notify"
@@ -76,11 +75,5 @@ def post(request, timeout):
             body = ""
         error = f"HTTP {err.code} {err.reason}" + (f": {body}" if body else "")
         return err.code, _mask(" ".join(error.split()), request.secrets)
-    except (
-        urllib.error.URLError,
-        OSError,
-        http.client.HTTPException,
-        UrlsConnectionError,
-        ValueError,
-    ) as err:
+    except NO_ANSWER as err:
         return None, _mask(short_reason(err), request.secrets)

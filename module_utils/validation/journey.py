@@ -17,8 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 
-from ansible.module_utils.neterrors import short_reason
-from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.neterrors import NO_ANSWER, short_reason
 from ansible.module_utils.urls import open_url
 
 try:
@@ -372,13 +371,7 @@ def _send(url, method, headers, data, timeout, tls):
         except (OSError, http.client.HTTPException):
             body = b""
         return err.code, body, None
-    except (
-        urllib.error.URLError,
-        OSError,
-        http.client.HTTPException,
-        UrlsConnectionError,
-        ValueError,
-    ) as err:
+    except NO_ANSWER as err:
         return None, b"", short_reason(err)
 
 
