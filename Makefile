@@ -23,14 +23,16 @@ $(STAMP): requirements.txt
 
 # Debian's Prometheus runs as a plain process in the sandbox; kubectl drives the
 # conformance tests; promtool and amtool (prometheus-alertmanager) check the generated
-# monitoring; nmap scans the canary's ports in the security tests; ab (apache2-utils) is
-# the load test's optional external tool. Installed only when missing.
+# monitoring; nmap scans the canary's ports in the security tests; ab (apache2-utils),
+# hey and wrk are the load test's optional external tools. Installed only when missing.
 system-packages:
 	@missing=""; \
 	command -v prometheus >/dev/null && command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v amtool >/dev/null && command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	command -v kubectl >/dev/null || missing="$$missing kubectl"; \
 	command -v ab >/dev/null || missing="$$missing apache2-utils"; \
+	command -v hey >/dev/null || missing="$$missing hey"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	command -v nmap >/dev/null || missing="$$missing nmap"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \

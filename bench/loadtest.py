@@ -1,8 +1,9 @@
-"""Load generator ceiling: requests per second of the built-in generator, next to ``ab``.
+"""Load generator ceiling: requests per second of the built-in generator, next to ab, hey, wrk.
 
 The built-in generator is Python threads on this host's two cores, so its ceiling
 decides how much load a ``canary_load`` task can put on a canary at all. It is measured
-against two targets, each with the same total and concurrency for both generators:
+against two targets, each with the same total and concurrency for every generator
+(wrk, which only runs for a time, gets a duration instead):
 one sandbox app process (``python -m sandbox.app``, a Python server, the slow side)
 and a static nginx (Debian's, a fast server, so the generator is the limit). No
 sandbox needed; both targets are started here on 127.0.0.1 and free ports, and
@@ -24,6 +25,8 @@ from sandbox.product import PROJECT_ROOT
 
 REQUESTS = 5_000
 CONCURRENCY = 50
+WRK_SECONDS = 3
+EXTERNAL_TOOLS = {"ab": "apache2-utils", "hey": "hey", "wrk": "wrk"}
 # ab opens a connection per request; Python's listen backlog (5) drops some of those
 # connects, and a dropped SYN is retried after 1, 3, 7, 15 s: a request may wait ~30 s.
 TIMEOUT = 60
@@ -106,17 +109,19 @@ def start_nginx(scratch):
 
 
 def measure_target(label, url):
-    from ansible.module_utils.validation.loadtest import LoadTestError, run
+    from ansible.module_utils.validation.loadreport import LoadTestError
+    from ansible.module_utils.validation.loadtest import run
 
     figures = {}
-    tools = ["builtin"] + (["ab"] if shutil.which("ab") else [])
+    tools = ["builtin"] + [tool for tool in EXTERNAL_TOOLS if shutil.which(tool)]
     for tool in tools:
+        budget = {"duration": WRK_SECONDS} if tool == "wrk" else {"requests": REQUESTS}
         options = {
             "url": url,
-            "requests": REQUESTS,
             "concurrency": CONCURRENCY,
             "tool": tool,
             "timeout": TIMEOUT,
+            **budget,
         }
         try:
             report = run(options)
@@ -136,15 +141,17 @@ def measure_target(label, url):
             "latency_p99": p99,
             "errors": report["errors"],
         }
-    if "ab" not in tools:
-        row(f"{label}, ab", "skipped: ab is not installed (apt-get install apache2-utils)")
+    for tool, package in EXTERNAL_TOOLS.items():
+        if tool not in tools:
+            row(f"{label}, {tool}", f"skipped: {tool} is not installed (apt-get install {package})")
     return figures
 
 
 def measure():
     print(
         f"\nLoad generator ceiling ({REQUESTS} requests, concurrency {CONCURRENCY}; "
-        "builtin keeps connections alive, ab opens one per request)",
+        f"wrk for {WRK_SECONDS} s; builtin, hey and wrk keep connections alive, "
+        "ab opens one per request)",
         flush=True,
     )
     figures = {"requests": REQUESTS, "concurrency": CONCURRENCY}

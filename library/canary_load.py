@@ -46,7 +46,8 @@ options:
     description:
       - Requests per second across all workers, evenly paced. Unset means as fast as
         the workers go.
-      - Not supported with O(tool=ab).
+      - Not supported with O(tool=ab) or O(tool=wrk); with O(tool=hey) each worker
+        gets an equal share.
     type: float
   timeout:
     description: Time allowed per request, in seconds or as a duration.
@@ -55,7 +56,8 @@ options:
   validate_certs:
     description:
       - Verify the TLS certificate of an https URL.
-      - C(ab) never verifies, so O(tool=ab) on https needs this set to false.
+      - C(ab), C(hey) and C(wrk) never verify, so with them an https URL needs this set
+        to false.
     type: bool
     default: true
   ca_path:
@@ -66,7 +68,14 @@ options:
       - C(builtin), the module's own generator.
       - C(ab), ApacheBench, when installed; it opens a connection per request, its
         latencies have whole-millisecond resolution and it counts 3xx answers as errors.
-      - C(wrk) and C(hey) are not supported yet.
+      - C(hey), when installed; keep-alive workers, every answered request's time. It
+        needs O(requests), a multiple of O(concurrency), and no O(duration), because its
+        per-request output leaves out the requests that got no answer, which are counted
+        as the difference.
+      - C(wrk), when installed; keep-alive connections for O(duration) (no O(requests),
+        no O(rate)), latencies at microsecond resolution, answers of 400 and above
+        counted together as C(status_400_or_more).
+      - Options a tool cannot honour are refused before anything is sent.
     type: str
     default: builtin
     choices: [builtin, ab, wrk, hey]
@@ -210,13 +219,8 @@ skipped:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.durations import DurationError, parse_duration
-from ansible.module_utils.validation.loadtest import (
-    LoadTestError,
-    check_thresholds,
-    compare,
-    normalize,
-    run,
-)
+from ansible.module_utils.validation.loadreport import LoadTestError, check_thresholds
+from ansible.module_utils.validation.loadtest import TOOLS, compare, normalize, run
 
 THRESHOLD_OPTIONS = {
     "max_error_ratio": {"type": "float"},
@@ -236,7 +240,7 @@ ARGUMENT_SPEC = {
     "timeout": {"type": "raw", "default": 10},
     "validate_certs": {"type": "bool", "default": True},
     "ca_path": {"type": "path"},
-    "tool": {"type": "str", "default": "builtin", "choices": ["builtin", "ab", "wrk", "hey"]},
+    "tool": {"type": "str", "default": "builtin", "choices": list(TOOLS)},
     "thresholds": {"type": "dict", "default": {}, "options": THRESHOLD_OPTIONS},
     "compare": {
         "type": "dict",

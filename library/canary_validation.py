@@ -1,5 +1,5 @@
 #!/usr/bin/python
-"""Run a release's validation suite against its canary: journeys, load test, security."""
+"""Run a release's validation suite against its canary: health, journeys, load, security."""
 
 DOCUMENTATION = r"""
 module: canary_validation
@@ -7,7 +7,11 @@ short_description: Run the release's validation suite against the canary
 description:
   - Runs what the release spec's C(validation) section asks for, aimed at the canary
     through the router's forcing header (C(validation.canary_header) C(always))
-    and, for comparison, at stable (C(never)).
+    and, for comparison, at stable (C(never)); C(validation.route.canary) and
+    C(validation.route.stable) replace that with a cookie or another URL (the canary
+    Service's own) per track.
+  - Always first the canary's health, a GET of C(validation.health_path) that must
+    answer 200.
   - C(validation.journeys), multi-step HTTP journeys (see M(canary_probe)), on the canary
     and, unless C(validation.compare_stable=false), on stable. Only the canary's failures
     fail the suite.
@@ -58,6 +62,10 @@ failures:
   type: list
   elements: str
   sample: ["journey 'yyc3': step 3 'content' (GET /api/content/list): status 500, expected 200"]
+health:
+  description: The health check's result, shaped like a journey's (see M(canary_probe)).
+  returned: always
+  type: dict
 journeys:
   description: One result per journey and target (see M(canary_probe)); no secret values.
   returned: always

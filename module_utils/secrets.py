@@ -14,7 +14,6 @@ path stands for each element of a list (each journey, each step).
 import copy
 
 SECRET_FIELDS = (
-    ("validation", "functional", "body"),
     ("validation", "journeys", "*", "steps", "*", "body"),
     ("validation", "journeys", "*", "steps", "*", "headers"),
     ("validation", "load", "body"),

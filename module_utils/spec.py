@@ -23,6 +23,7 @@ from ansible.module_utils.durations import DurationError, parse_duration
 from ansible.module_utils.notify.spec import ARGUMENT_SPEC as NOTIFICATIONS_SPEC
 from ansible.module_utils.notify.spec import check_notifications
 from ansible.module_utils.traffic import PROVIDERS
+from ansible.module_utils.validation.journey import ROUTE_ARGUMENT_SPEC
 from ansible.module_utils.validation.suite import problems as suite_problems
 from ansible.module_utils.workload import referenced_objects
 
@@ -117,15 +118,14 @@ RELEASE_SPEC = {
             "timeout": {"type": "raw", "default": 10},
             "canary_header": {"type": "str", "default": "X-Canary"},
             "health_path": {"type": "str", "default": "/api/health"},
-            "functional": {
+            # How to reach each track instead of the forcing header: a cookie, or the
+            # canary Service's own URL.
+            "route": {
                 "type": "dict",
                 "default": {},
                 "options": {
-                    "method": {"type": "str", "default": "GET"},
-                    "path": {"type": "str", "default": "/api/health"},
-                    "body": {"type": "raw"},
-                    "status": {"type": "int", "default": 200},
-                    "expect": {"type": "str"},
+                    target: {"type": "dict", "options": ROUTE_ARGUMENT_SPEC}
+                    for target in ("canary", "stable")
                 },
             },
             # The suite (module_utils/validation/suite.py checks the insides).
@@ -271,12 +271,25 @@ def _check_validation(problems, validation):
         problems.add("validation.url", url_problem)
     seconds = problems.duration(validation, "timeout", "validation.timeout", positive=True)
     validation["timeout_seconds"] = seconds
-    for field, path in (
-        ("validation.health_path", validation["health_path"]),
-        ("validation.functional.path", validation["functional"]["path"]),
-    ):
-        if not path.startswith("/"):
-            problems.add(field, f"must start with '/', got {path!r}")
+    if not validation["health_path"].startswith("/"):
+        problems.add(
+            "validation.health_path", f"must start with '/', got {validation['health_path']!r}"
+        )
+    for target, route in validation["route"].items():
+        if route and route["url"] and _url_problem(route["url"]):
+            problems.add(f"validation.route.{target}.url", _url_problem(route["url"]))
+
+
+def _retired_fields(raw):
+    """Fields earlier versions had, each with what replaced it."""
+    validation = raw.get("validation") if isinstance(raw, dict) else None
+    if isinstance(validation, dict) and "functional" in validation:
+        return [
+            "canary.validation.functional: replaced by validation.journeys; write it as a "
+            "journey of one step (the same method, path, body and status, its expect as an "
+            "assert), see the README's validation section"
+        ]
+    return []
 
 
 def validate_release(raw, image=None):
@@ -288,6 +301,9 @@ def validate_release(raw, image=None):
     """
     # Deep copies: the validator hands out the spec's default dicts and the caller's
     # own dicts, and completing the spec must change neither.
+    retired = _retired_fields(raw)
+    if retired:
+        return None, retired
     argument_spec = {"canary": {"type": "dict", "options": copy.deepcopy(RELEASE_SPEC)}}
     result = ArgumentSpecValidator(argument_spec).validate({"canary": copy.deepcopy(raw)})
     if result.error_messages:

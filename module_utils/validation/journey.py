@@ -293,7 +293,7 @@ def shown_url(url):
     return urllib.parse.urlunsplit(parts._replace(netloc=host))
 
 
-def _route_headers(route, headers):
+def route_headers(route, headers):
     """The step's headers with the route's forcing header and cookie applied.
 
     The route wins over a step's own header of the same name: a journey meant for the
@@ -419,7 +419,7 @@ def run_step(step, base_url, route, captures, mask, timeout, tls):
     # The route's values (always, never) are not secrets and would mask words in reasons.
     mask.add(own_headers)
     mask.add(body)
-    headers = _route_headers(route, own_headers)
+    headers = route_headers(route, own_headers)
     if body is None:
         data = None
     elif isinstance(body, str):

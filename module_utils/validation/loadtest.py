@@ -5,75 +5,21 @@ adds a known, bounded load first, so that faults which only show under load (a p
 runs dry, a lock that contends) show before more users reach the canary. It needs no
 external binary: each worker is a thread with one ``http.client`` keep-alive connection
 (reopened after an error or when the server closes it), which is fast enough to saturate
-a Python app and costs no dependency. ``ab`` can be asked for instead (``tool="ab"``);
-its output is parsed into the same report (ab opens a new connection per request).
-
-Errors are answers outside 2xx/3xx and requests that got no answer (refused, reset,
-timed out, TLS failure), counted by status code or by kind. Latency percentiles are
-exact (nearest rank over every answered request, not a histogram or a reservoir),
-since a load test is short and its p99 is often the figure that decides.
+a Python app and costs no dependency. ``ab``, ``hey`` or ``wrk`` can be asked for
+instead (``loadtools``); their output is parsed into the same report (``loadreport``).
 """
 
 import http.client
 import json
-import os
-import shutil
 import ssl
-import subprocess
-import tempfile
 import threading
 import time
 import urllib.parse
 
-TOOLS = ("builtin", "ab", "wrk", "hey")
-THRESHOLDS = {
-    # threshold name: (report metric, which side of the bound fails)
-    "max_error_ratio": ("error_ratio", "max"),
-    "max_p95": ("latency_p95", "max"),
-    "max_p99": ("latency_p99", "max"),
-    "min_requests_per_second": ("requests_per_second", "min"),
-}
+from ansible.module_utils.validation import loadtools
+from ansible.module_utils.validation.loadreport import LoadTestError, exact_latency, summarize
 
-
-class LoadTestError(Exception):
-    """The load test could not run (bad options, tool missing or failing)."""
-
-
-def percentile(ordered, pct):
-    """Nearest-rank percentile of a sorted list; None when it is empty."""
-    if not ordered:
-        return None
-    rank = max(1, -(-pct * len(ordered) // 100))
-    return ordered[int(rank) - 1]
-
-
-def summarize(sent, latencies, outcomes, duration, tool):
-    """The report shape shared by every tool.
-
-    ``latencies`` are the seconds of the answered requests; ``outcomes`` counts each
-    answer by status code (int) and each failed request by kind (str).
-    """
-    errors = {}
-    for outcome, count in outcomes.items():
-        if isinstance(outcome, str) or not 200 <= outcome < 400:
-            errors[str(outcome)] = errors.get(str(outcome), 0) + count
-    completed = sum(count for outcome, count in outcomes.items() if isinstance(outcome, int))
-    error_count = sum(errors.values())
-    ordered = sorted(latencies)
-    return {
-        "tool": tool,
-        "sent": sent,
-        "completed": completed,
-        "errors": error_count,
-        "error_breakdown": dict(sorted(errors.items())),
-        "error_ratio": error_count / sent if sent else 0.0,
-        "requests_per_second": completed / duration if duration > 0 else 0.0,
-        "latency_p50": percentile(ordered, 50),
-        "latency_p95": percentile(ordered, 95),
-        "latency_p99": percentile(ordered, 99),
-        "latency_max": ordered[-1] if ordered else None,
-        "duration": duration,
-    }
+TOOLS = ("builtin", *loadtools.ADAPTERS)
 
 
 def _target(url):
@@ -197,104 +143,9 @@ class _Builtin:
             latencies.extend(worker_latencies)
             for outcome, count in worker_outcomes.items():
                 outcomes[outcome] = outcomes.get(outcome, 0) + count
-        return summarize(sum(outcomes.values()), latencies, outcomes, duration, "builtin")
-
-
-def _ab_command(options, gnuplot, body_file):
-    if options["rate"]:
-        raise LoadTestError("rate is not supported with tool ab (it sends as fast as it can)")
-    if urllib.parse.urlsplit(options["url"]).scheme == "https" and options["validate_certs"]:
-        raise LoadTestError(
-            "ab does not verify TLS certificates: use tool builtin, or set validate_certs false"
+        return summarize(
+            sum(outcomes.values()), outcomes, duration, "builtin", exact_latency(latencies)
         )
-    _target(options["url"])
-    # No -k: ab's keep-alive is HTTP/1.0's, and against an HTTP/1.1 server that does not
-    # answer "Connection: keep-alive" (Python's, the sandbox app) ab waits out its timeout.
-    command = ["ab", "-q", "-r", "-s", str(max(1, round(options["timeout"])))]
-    command += ["-g", gnuplot, "-m", options["method"]]
-    if options["duration"] is not None:
-        command += ["-t", str(max(1, round(options["duration"])))]
-    # After -t, which would cap the total at 50,000; without a count, the time decides.
-    total = options["requests"] if options["requests"] is not None else 10**9
-    command += ["-n", str(total), "-c", str(min(options["concurrency"], total))]
-    headers = dict(options["headers"] or {})
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
-    for name, value in headers.items():
-        if name.lower() != "content-type":
-            command += ["-H", f"{name}: {value}"]
-    if body_file:
-        command += ["-p", body_file, "-T", content_type or "application/octet-stream"]
-    return [*command, options["url"]]
-
-
-def parse_ab(stdout, gnuplot_text):
-    """ab's summary and its per-request ``-g`` file, as a report.
-
-    ab's percentile table and ``-e`` file are coarse or, at small counts, wrong; its
-    ``-g`` file has every request's total time (whole milliseconds), so the percentiles
-    come from there. ab counts 3xx answers among its non-2xx responses, so they are
-    errors here; length mismatches are not (dynamic pages vary in length).
-    """
-    fields = {}
-    for line in stdout.splitlines():
-        name, sep, value = line.partition(":")
-        if sep:
-            fields[name.strip()] = value.strip()
-    try:
-        completed = int(fields["Complete requests"])
-        duration = float(fields["Time taken for tests"].split()[0])
-    except (KeyError, ValueError, IndexError) as exc:
-        raise LoadTestError(f"could not parse ab's output: {stdout[-500:]!r}") from exc
-    failures = {}
-    detail = fields.get("(Connect", "")
-    if detail:
-        for part in ("Connect: " + detail).rstrip(")").split(","):
-            kind, _, count = part.partition(":")
-            failures[kind.strip().lower()] = int(count)
-    non_2xx = int(fields.get("Non-2xx responses", 0))
-    no_answer = {
-        "connection_error": failures.get("connect", 0),
-        "receive_error": failures.get("receive", 0),
-        "exception": failures.get("exceptions", 0),
-    }
-    outcomes = {200: completed - non_2xx}
-    if non_2xx:
-        outcomes["non_2xx"] = non_2xx
-    outcomes.update({kind: count for kind, count in no_answer.items() if count})
-    latencies = []
-    for line in gnuplot_text.splitlines()[1:]:
-        columns = line.split("\t")
-        if len(columns) >= 6:
-            latencies.append(int(columns[4]) / 1000)
-    report = summarize(completed + sum(no_answer.values()), latencies, outcomes, duration, "ab")
-    # Non-2xx answers were answered: they count as completed, as ab counts them.
-    report["completed"] = completed
-    report["requests_per_second"] = completed / duration if duration > 0 else 0.0
-    return report
-
-
-def _run_ab(options):
-    with tempfile.TemporaryDirectory(prefix="canary-load-") as scratch:
-        gnuplot = os.path.join(scratch, "requests.tsv")
-        body_file = None
-        if options["body"] is not None:
-            body_file = os.path.join(scratch, "body")
-            body = options["body"]
-            with open(body_file, "wb") as handle:
-                handle.write(body.encode("utf-8") if isinstance(body, str) else body)
-        command = _ab_command(options, gnuplot, body_file)
-        limit = (options["duration"] or 0) + options["timeout"] + 600
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=limit)
-        except subprocess.TimeoutExpired as exc:
-            raise LoadTestError(f"ab did not finish within {limit:.0f} s") from exc
-        if done.returncode != 0:
-            raise LoadTestError(f"ab failed ({done.returncode}): {done.stderr.strip()[-300:]}")
-        text = ""
-        if os.path.exists(gnuplot):
-            with open(gnuplot) as handle:
-                text = handle.read()
-        return parse_ab(done.stdout, text)
 
 
 def normalize(options):
@@ -330,43 +181,17 @@ def normalize(options):
         merged["body"] = json.dumps(merged["body"])
         merged["headers"] = {"Content-Type": "application/json", **(merged["headers"] or {})}
     _target(merged["url"])
+    if merged["tool"] != "builtin":
+        loadtools.check(merged)
     return merged
 
 
 def run(options):
     """Run one load test (options as ``normalize`` takes them) and return its report."""
     options = normalize(options)
-    tool = options["tool"]
-    if tool == "builtin":
+    if options["tool"] == "builtin":
         return _Builtin(options).run()
-    if not shutil.which(tool):
-        raise LoadTestError(f"tool {tool} was asked for but is not installed (not on PATH)")
-    if tool != "ab":
-        raise LoadTestError(f"tool {tool} is not supported yet: use builtin or ab")
-    return _run_ab(options)
-
-
-def check_thresholds(report, thresholds):
-    """A failure (metric, value, bound, reason) per threshold the report crosses.
-
-    A latency threshold on a run where nothing was answered fails: no data is not a pass.
-    """
-    failures = []
-    for name, (metric, side) in THRESHOLDS.items():
-        bound = (thresholds or {}).get(name)
-        if bound is None:
-            continue
-        value = report[metric]
-        if value is None:
-            reason = f"{metric} has no value (no request was answered), {side} {bound}"
-        elif side == "max" and value > bound:
-            reason = f"{metric} = {value:.4g} > max {bound:g}"
-        elif side == "min" and value < bound:
-            reason = f"{metric} = {value:.4g} < min {bound:g}"
-        else:
-            continue
-        failures.append({"metric": metric, "value": value, "bound": bound, "reason": reason})
-    return failures
+    return loadtools.run(options)
 
 
 def compare(options, stable):

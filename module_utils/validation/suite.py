@@ -8,7 +8,7 @@ anything changes; ``run`` runs it at each stage.
 """
 
 from ansible.module_utils.durations import DurationError, parse_duration
-from ansible.module_utils.validation import journey, loadtest, resources, security
+from ansible.module_utils.validation import journey, loadreport, loadtest, resources, security
 
 LOAD_KEYS = (
     "path",
@@ -30,9 +30,17 @@ def _resource_variables(analysis):
     return {**(analysis.get("variables") or {}), "window": analysis["window"]}
 
 
-def _load_options(validation, forced):
+def _routes(validation):
+    """How to reach each track: ``validation.route``, else the router's forcing header."""
+    return journey.build_routes(
+        validation["url"], validation.get("route"), validation["canary_header"]
+    )
+
+
+def _load_options(validation, target):
     """The load test's options, aimed at one track; durations in seconds."""
     load = validation["load"]
+    route = _routes(validation)[target]
     options = {key: load[key] for key in LOAD_KEYS if load.get(key) is not None}
     path = options.pop("path", validation["health_path"])
     for key in ("duration", "timeout"):
@@ -40,8 +48,8 @@ def _load_options(validation, forced):
             options[key] = parse_duration(options[key])
     return {
         **options,
-        "url": validation["url"] + path,
-        "headers": {**options.get("headers", {}), validation["canary_header"]: forced},
+        "url": route["url"] + path,
+        "headers": journey.route_headers(route, options.get("headers", {})),
         "validate_certs": validation["validate_certs"],
     }
 
@@ -50,10 +58,11 @@ def _security_options(validation):
     """The security sections, the headers check aimed at the canary's health path."""
     options = dict(validation.get("security") or {})
     if options.get("headers") is not None:
+        route = _routes(validation)["canary"]
         options["headers"] = {
-            "url": validation["url"] + validation["health_path"],
+            "url": route["url"] + validation["health_path"],
             "validate_certs": validation["validate_certs"],
-            "request_headers": {validation["canary_header"]: "always"},
+            "request_headers": journey.route_headers(route, {}),
             **options["headers"],
         }
     return options
@@ -81,13 +90,13 @@ def problems(validation, analysis, prefix="canary.validation"):
             errors.append(f"{prefix}.load.path: must start with '/', got {load['path']!r}")
         else:
             try:
-                loadtest.normalize(_load_options(validation, "always"))
-            except (loadtest.LoadTestError, DurationError, TypeError, ValueError) as exc:
+                loadtest.normalize(_load_options(validation, "canary"))
+            except (loadreport.LoadTestError, DurationError, TypeError, ValueError) as exc:
                 errors.append(f"{prefix}.load: {exc}")
         thresholds = load.get("thresholds") or {}
-        for name in sorted(set(thresholds) - set(loadtest.THRESHOLDS)):
+        for name in sorted(set(thresholds) - set(loadreport.THRESHOLDS)):
             errors.append(
-                f"{prefix}.load.thresholds.{name}: unknown; one of {', '.join(loadtest.THRESHOLDS)}"
+                f"{prefix}.load.thresholds.{name}: unknown; one of {', '.join(loadreport.THRESHOLDS)}"
             )
     if validation.get("security"):
         try:
@@ -98,13 +107,16 @@ def problems(validation, analysis, prefix="canary.validation"):
 
 
 def run(validation, analysis, check_mode=False):
-    """Run the suite; return ``{passed, failures, journeys, load, security, resources}``.
+    """Run the suite; return ``{passed, failures, health, journeys, load, security, resources}``.
 
-    Only the canary's results decide: a journey failing on stable is reported (the
-    comparison) but is not the release's fault. In check mode journeys that could change
-    something are skipped and no load is sent; security checks only read and run.
+    The canary's health is always checked first. Only the canary's results decide: a
+    journey failing on stable is reported (the comparison) but is not the release's
+    fault. In check mode journeys that could change something are skipped and no load
+    is sent; the health check and security checks only read and run.
     """
-    failures, result = [], {"journeys": [], "load": None, "security": None, "resources": None}
+    failures = []
+    result = {"journeys": [], "load": None, "security": None, "resources": None}
+    result["health"] = _health(validation, failures)
     if validation.get("journeys"):
         result["journeys"] = _journeys(validation, check_mode, failures)
     if validation.get("load") and not check_mode:
@@ -121,9 +133,25 @@ def run(validation, analysis, check_mode=False):
     return {"passed": not failures, "failures": failures, **result}
 
 
+def _health(validation, failures):
+    """One GET of the health path on the canary, which must answer 200."""
+    health = {"name": "health", "steps": [{"path": validation["health_path"]}]}
+    (checked,) = journey.validate_journeys([health])
+    outcome = journey.run_journey(
+        checked,
+        "canary",
+        _routes(validation)["canary"],
+        timeout=validation["timeout_seconds"],
+        validate_certs=validation["validate_certs"],
+    )
+    if outcome["result"] == "fail":
+        failures.append(f"health: GET {validation['health_path']}: {outcome['steps'][0]['reason']}")
+    return outcome
+
+
 def _journeys(validation, check_mode, failures):
     journeys = journey.validate_journeys(validation["journeys"])
-    routes = journey.build_routes(validation["url"], None, validation["canary_header"])
+    routes = _routes(validation)
     targets = ("canary", "stable") if validation.get("compare_stable", True) else ("canary",)
     results = []
     for target in targets:
@@ -148,11 +176,10 @@ def _journeys(validation, check_mode, failures):
 
 def _load(validation, failures):
     load = validation["load"]
-    options = _load_options(validation, "always")
+    options = _load_options(validation, "canary")
     try:
         if load.get("compare_stable"):
-            stable = {"url": options["url"], "headers": {validation["canary_header"]: "never"}}
-            compared = loadtest.compare(options, stable)
+            compared = loadtest.compare(options, _load_options(validation, "stable"))
             report = {
                 **compared["canary"],
                 "stable": compared["stable"],
@@ -160,17 +187,17 @@ def _load(validation, failures):
             }
         else:
             report = loadtest.run(options)
-    except loadtest.LoadTestError as exc:
+    except loadreport.LoadTestError as exc:
         failures.append(f"load: {exc}")
         return None
-    crossed = loadtest.check_thresholds(report, load.get("thresholds"))
+    crossed = loadreport.check_thresholds(report, load.get("thresholds"))
     failures.extend(f"load: {failure['reason']}" for failure in crossed)
     return report
 
 
 def summary(outcome):
     """The short form recorded in the ledger with the start of a stage."""
-    text = {}
+    text = {"health": outcome["health"]["result"]}
     if outcome["journeys"]:
         text["journeys"] = {
             f"{item['name']}@{item['target']}": item["result"] for item in outcome["journeys"]

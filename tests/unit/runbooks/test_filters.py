@@ -133,15 +133,15 @@ def test_worst_value_respects_the_side_of_the_bound():
     ]
 
 
-def test_public_spec_leaves_out_the_functional_body_only():
+def test_public_spec_leaves_out_the_load_body_only():
     filters = FilterModule().filters()
     spec = {
         "service": "x",
         "validation": {
             "url": "u",
-            "functional": {"path": "/login", "body": {"password": "secret"}},
+            "load": {"path": "/login", "body": {"password": "secret"}},
         },
     }
     public = filters["canary_public_spec"](spec)
-    assert public == {"service": "x", "validation": {"url": "u", "functional": {"path": "/login"}}}
-    assert spec["validation"]["functional"]["body"] == {"password": "secret"}
+    assert public == {"service": "x", "validation": {"url": "u", "load": {"path": "/login"}}}
+    assert spec["validation"]["load"]["body"] == {"password": "secret"}

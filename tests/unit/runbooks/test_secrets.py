@@ -3,7 +3,7 @@ from ansible.module_utils import secrets
 
 SPEC = {
     "service": "frontend",
-    "validation": {"url": "http://x", "functional": {"path": "/login", "body": {"password": "pw"}}},
+    "validation": {"url": "http://x", "load": {"path": "/login", "body": {"password": "pw"}}},
     "analysis": {"prometheus": {"url": "http://p", "bearer_token": "t0ken", "password": None}},
     "notifications": {"slack": {"url": "https://hooks/s3cret", "channel": "#ops"}},
 }
@@ -12,7 +12,7 @@ SPEC = {
 def test_split_keeps_the_secrets_apart_and_leaves_the_spec_alone():
     public, found = secrets.split(SPEC)
     assert found == {
-        "validation.functional.body": {"password": "pw"},
+        "validation.load.body": {"password": "pw"},
         "analysis.prometheus.bearer_token": "t0ken",
         "notifications.slack.url": "https://hooks/s3cret",
     }
@@ -26,7 +26,7 @@ def test_merge_puts_them_back():
     merged = secrets.merge(public, found)
     assert merged["analysis"]["prometheus"]["bearer_token"] == "t0ken"
     assert merged["notifications"]["slack"]["url"] == "https://hooks/s3cret"
-    assert merged["validation"]["functional"]["body"] == {"password": "pw"}
+    assert merged["validation"]["load"]["body"] == {"password": "pw"}
 
 
 def test_merge_creates_sections_the_public_spec_lacks():

@@ -89,3 +89,36 @@ def test_good_spec_is_not_modified():
         "replicas": 1,
         "bake": "10s",
     }
+
+
+def test_the_retired_functional_request_names_its_replacement():
+    change = {"validation": {"functional": {"path": "/api/auth/login"}}}
+    spec, errors = validate_release(merged(change))
+    assert spec is None
+    assert errors == [
+        "canary.validation.functional: replaced by validation.journeys; write it as a journey "
+        "of one step (the same method, path, body and status, its expect as an assert), see "
+        "the README's validation section"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("route", "field"),
+    [
+        ({"canary": {"url": "frontend-canary:8080"}}, "canary.validation.route.canary.url"),
+        ({"stable": {"cookie": ["canary"]}}, "canary -> validation -> route -> stable"),
+        ({"canary": {"path": "/x"}}, "canary.validation.route.canary.path"),
+    ],
+)
+def test_a_bad_route_names_the_field(route, field):
+    spec, errors = validate_release(merged({"validation": {"route": route}}))
+    assert spec is None
+    assert any(field in error for error in errors), errors
+
+
+def test_a_route_replaces_the_forcing_header_for_its_track():
+    route = {"canary": {"url": "http://frontend.yyc3-short-drama-canary:8080"}}
+    spec, errors = validate_release(merged({"validation": {"route": route}}))
+    assert errors == []
+    assert spec["validation"]["route"]["canary"]["url"] == route["canary"]["url"]
+    assert spec["validation"]["route"]["stable"] is None
