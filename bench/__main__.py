@@ -17,10 +17,11 @@
    Prometheus (median wall time, queries sent).
 6. Baseline judge speed: Mann-Whitney classification of 100, 1,000 and 10,000 samples
    per side.
-7. Validation per stage: validate.yml's wall time against a prepared canary (the
-   journeys, a load test and the security headers).
+7. Validation per stage: validate.yml's wall time against a prepared canary (health,
+   the journeys, a load test on both tracks, the security headers, the resource
+   checks), and the suite's own share.
 8. Load generator ceiling: the built-in load test against one app process and a static
-   nginx, next to ab on the same targets.
+   nginx, next to ab, hey and wrk on the same targets.
 9. Peak memory (RSS) of every sandbox process, sampled throughout.
 
 Figures only: nothing here asserts a time. Results also go to bench/results/.

@@ -5,9 +5,13 @@ their seed state between runs: no ledger, no lock, weight 0, no canary namespace
 stable on 1.0.0 and ready.
 """
 
+import os
 import time
 
+import yaml
+
 from sandbox.kubeapi import Client
+from sandbox.product import PROJECT_ROOT
 from sandbox.product import ledger as ledger_utils
 
 API = "http://127.0.0.1:16443"
@@ -20,6 +24,31 @@ LEDGER = "frontend-canary-ledger"
 LOCK = "frontend-canary-lock"
 SEED_IMAGE = "yyc3/short-drama-frontend:1.0.0"
 HEALTHY_IMAGE = "yyc3/short-drama-frontend:1.1.0"
+
+# The plan runs ab -n 1000 -c 100 on health; in the sandbox, 150 logins, 10 at a time.
+# The sandbox inventory leaves it out (it would catch the analysis tests' faulty builds
+# before any traffic moves); the validation tests and the benchmark add it.
+LOAD_TEST = {
+    "path": "/api/auth/login",
+    "method": "POST",
+    "body": {"email": "load@example.com", "password": "password123"},
+    "requests": 150,
+    "concurrency": 10,
+    "timeout": "3s",
+    "thresholds": {"max_error_ratio": 0.01, "max_p95": 1.0},
+    "compare_stable": True,
+}
+
+
+def spec_with_load_test(bake):
+    """The sandbox inventory's release spec with LOAD_TEST added and every stage's bake set."""
+    path = os.path.join(PROJECT_ROOT, "inventories", "sandbox", "group_vars", "frontend.yml")
+    with open(path) as handle:
+        spec = yaml.safe_load(handle)["canary"]
+    for stage in spec["stages"]:
+        stage["bake"] = bake
+    spec["validation"]["load"] = LOAD_TEST
+    return spec
 
 
 def wait_for(what, check, timeout=180, interval=0.2):

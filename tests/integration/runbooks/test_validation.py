@@ -8,44 +8,19 @@ inventory has no load test (it would catch the analysis tests' faulty builds fir
 these runs use its spec with one added.
 """
 
-import os
-
 import pytest
-import yaml
 
-from sandbox.product import PROJECT_ROOT
-from sandbox.releases import HEALTHY_IMAGE, SEED_IMAGE
+from sandbox.releases import HEALTHY_IMAGE, SEED_IMAGE, spec_with_load_test
 
 from .conftest import run_playbook
 from .test_bad_input import spec_file
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
-# The plan runs ab -n 1000 -c 100 on health; here 150 logins, 10 at a time.
-LOAD = {
-    "path": "/api/auth/login",
-    "method": "POST",
-    "body": {"email": "load@example.com", "password": "password123"},
-    "requests": 150,
-    "concurrency": 10,
-    "timeout": "3s",
-    "thresholds": {"max_error_ratio": 0.01, "max_p95": 1.0},
-    "compare_stable": True,
-}
-
 
 def with_load(tmp_path, bake="2s"):
-    """The sandbox inventory's spec with the load test, and short stages."""
-    path = os.path.join(PROJECT_ROOT, "inventories", "sandbox", "group_vars", "frontend.yml")
-    with open(path) as handle:
-        spec = yaml.safe_load(handle)["canary"]
-    for stage in spec["stages"]:
-        stage["bake"] = bake
-    spec["validation"]["load"] = LOAD
-    return spec_file(tmp_path, spec)
-
-
-pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+    """The sandbox inventory's spec with the load test, and short stages, as a -e file."""
+    return spec_file(tmp_path, spec_with_load_test(bake))
 
 
 def release_fails_validation(cluster, image, *evidence, spec=None):
