@@ -94,4 +94,5 @@ class FilterModule:
             "canary_public_spec": canary_public_spec,
             "canary_history": _timeline.history_lines,
             "canary_stage_summary": _timeline.stage_summary,
+            "canary_release_stats": _timeline.release_stats,
         }

@@ -30,8 +30,9 @@ options:
     description: For O(action=record) and O(action=status), the history entry; needs an C(event) key.
     type: dict
   fields:
-    description: For O(action=record), ledger fields to set - C(stage), C(stage_status), C(weight),
-      C(failed_checks), C(reason).
+    description:
+      - For O(action=record) and O(action=status), ledger fields to set - C(stage),
+        C(stage_status), C(weight), C(failed_checks), C(reason).
     type: dict
     default: {}
   status:
@@ -191,6 +192,7 @@ def _record(params, check_mode, lock):
 
 def _set_status(params):
     def set_status(state):
+        state.update(params["fields"])
         state["status"] = params["status"]
         state["reason"] = params["reason"]
         return {

@@ -1,8 +1,10 @@
-"""Human-readable views of the ledger: what status.yml and the demo print.
+"""Views of the ledger: what status.yml and the demo print, and the playbooks' artifact.
 
 Pure functions on the ledger state (as returned by canary_state), loaded by
 the filter plugin.
 """
+
+STAGE_OUTCOMES = {"stage_passed": "pass", "stage_failed": "fail", "stage_held": "hold"}
 
 
 def _worse(current, candidate):
@@ -82,3 +84,51 @@ def stage_summary(ledger):
             line += f"; {stage['outcome']} on: {stage['reason']}"
         lines.append(line)
     return lines
+
+
+def _measurement(entry):
+    recorded = entry.get("values") or {}
+    return {
+        "at": entry.get("at"),
+        "verdict": entry.get("verdict"),
+        "values": {name: values[0] for name, values in recorded.items()},
+        "results": {name: values[1] for name, values in recorded.items()},
+    }
+
+
+def release_stats(ledger, report=None):
+    """The artifact every playbook publishes with ``set_stats`` for one service.
+
+    AWX passes a job's artifacts to the workflow nodes after it, and CI jobs read them
+    from the stats, so either can branch on where the release stands without reading
+    the ledger. ``verdict`` is the outcome of the latest stage that ended (``pass``,
+    ``fail`` or ``hold``), else the verdict of the latest measurement of the stage still
+    baking, else None. ``measurements`` are the current stage's, oldest first.
+    """
+    history = current_release(ledger.get("history") or [])
+    stage = ledger.get("stage") or 0
+    measurements = [
+        _measurement(entry)
+        for entry in history
+        if entry.get("event") == "measurement" and entry.get("stage") == stage
+    ]
+    verdict = None
+    for entry in history:
+        if entry.get("event") in STAGE_OUTCOMES:
+            verdict = STAGE_OUTCOMES[entry["event"]]
+        elif entry.get("event") in ("stage_started", "stage_resumed"):
+            verdict = None
+    if verdict is None and measurements:
+        verdict = measurements[-1]["verdict"]
+    return {
+        "status": ledger.get("status") or "none",
+        "stage": stage,
+        "stages": ledger.get("stages") or 0,
+        "weight": ledger.get("weight") or 0,
+        "verdict": verdict,
+        "image": ledger.get("image") or "",
+        "stable_image": ledger.get("stable_image") or "",
+        "reason": ledger.get("reason") or "",
+        "measurements": measurements,
+        "report": report,
+    }

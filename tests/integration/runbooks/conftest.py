@@ -6,6 +6,7 @@ reused and left running, otherwise one is started for the session and stopped
 at the end. Before each test the release objects are reset to the seed state.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -78,18 +79,31 @@ def playbook_env():
     }
 
 
-def run_playbook(name, *args, timeout=PLAYBOOK_TIMEOUT):
+def run_playbook(name, *args, timeout=PLAYBOOK_TIMEOUT, env=None):
     """Run a playbook to its end; return (exit code, output)."""
     result = subprocess.run(
         playbook_command(name, *args),
         cwd=PROJECT_ROOT,
-        env=playbook_env(),
+        env={**playbook_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
     return result.returncode, result.stdout + result.stderr
+
+
+def run_playbook_with_stats(name, *args):
+    """Run a playbook; return (exit code, output, its set_stats data).
+
+    The default callback prints the custom stats on one line, as JSON with this result
+    format (its YAML format loses the line breaks that YAML needs).
+    """
+    env = {"ANSIBLE_SHOW_CUSTOM_STATS": "1", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
+    code, output = run_playbook(name, *args, env=env)
+    lines = [line for line in output.splitlines() if line.strip().startswith("RUN:")]
+    stats = json.loads(lines[-1].split("RUN:", 1)[1]) if lines else None
+    return code, output, stats
 
 
 class BackgroundPlaybook:

@@ -145,3 +145,71 @@ def test_public_spec_leaves_out_the_load_body_only():
     public = filters["canary_public_spec"](spec)
     assert public == {"service": "x", "validation": {"url": "u", "load": {"path": "/login"}}}
     assert spec["validation"]["load"]["body"] == {"password": "secret"}
+
+
+def _ledger_with(*events, **state):
+    return {
+        "status": "progressing",
+        "stage": 2,
+        "stages": 4,
+        "weight": 20,
+        "image": "app:2",
+        "stable_image": "app:1",
+        "reason": "",
+        "history": [{"event": "release_started"}, *events],
+        **state,
+    }
+
+
+def _measured(stage, verdict, error_rate):
+    result = "pass" if verdict == "pass" else "fail"
+    return {
+        "event": "measurement",
+        "stage": stage,
+        "at": f"t{stage}",
+        "verdict": verdict,
+        "values": {"error_rate": [error_rate, result, "max", "counted"]},
+    }
+
+
+def test_release_stats_carry_the_latest_stage_and_its_measurements():
+    stats = FilterModule().filters()["canary_release_stats"]
+    ledger = _ledger_with(
+        {"event": "stage_started", "stage": 1},
+        _measured(1, "pass", 0.0),
+        {"event": "stage_passed", "stage": 1},
+        {"event": "stage_started", "stage": 2},
+        _measured(2, "pass", 0.001),
+        _measured(2, "fail", 0.03),
+    )
+    result = stats(ledger, "/reports/frontend.json")
+    assert (result["stage"], result["weight"], result["status"]) == (2, 20, "progressing")
+    # Stage 2 is still baking: its latest measurement speaks.
+    assert result["verdict"] == "fail"
+    assert [m["values"]["error_rate"] for m in result["measurements"]] == [0.001, 0.03]
+    assert result["measurements"][-1]["results"] == {"error_rate": "fail"}
+    assert result["report"] == "/reports/frontend.json"
+
+
+def test_release_stats_verdict_is_the_ended_stage_s_outcome():
+    stats = FilterModule().filters()["canary_release_stats"]
+    held = _ledger_with(
+        {"event": "stage_started", "stage": 2},
+        _measured(2, "pass", 0.0),
+        {"event": "stage_held", "stage": 2},
+        status="paused",
+    )
+    assert stats(held)["verdict"] == "hold"
+    assert stats(held)["report"] is None
+    assert stats({"history": []}) == {
+        "status": "none",
+        "stage": 0,
+        "stages": 0,
+        "weight": 0,
+        "verdict": None,
+        "image": "",
+        "stable_image": "",
+        "reason": "",
+        "measurements": [],
+        "report": None,
+    }
