@@ -25,6 +25,8 @@ from ansible.module_utils.notify.spec import check_notifications
 from ansible.module_utils.traffic import PROVIDERS
 from ansible.module_utils.validation.journey import ROUTE_ARGUMENT_SPEC
 from ansible.module_utils.validation.suite import problems as suite_problems
+from ansible.module_utils.windows import ARGUMENT_SPEC as WINDOWS_SPEC
+from ansible.module_utils.windows import check_windows
 from ansible.module_utils.workload import referenced_objects
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -142,6 +144,8 @@ RELEASE_SPEC = {
         },
     },
     "notifications": {"type": "dict", "default": {}, "options": NOTIFICATIONS_SPEC},
+    # When a release may start (module_utils/windows.py); absent: at any time.
+    "windows": {"type": "dict", "options": WINDOWS_SPEC},
     "ledger": {
         "type": "dict",
         "default": {},
@@ -330,6 +334,8 @@ def cross_check(spec, image=None):
     if not problems.errors:
         problems.errors.extend(suite_problems(spec["validation"], spec["analysis"]))
     problems.errors.extend(check_notifications(spec["notifications"]))
+    if spec["windows"] is not None:
+        problems.errors.extend(check_windows(spec["windows"]))
     for key in ("lock_ttl", "rollout_timeout"):
         spec[f"{key}_seconds"] = problems.duration(spec, key, key, positive=True)
     _check_lock_ttl(problems, spec)

@@ -116,3 +116,37 @@ def test_rollback_alerts_alertmanager(cluster, tmp_path, receiver):
         "description": "checking the alert",
     }
     assert "endsAt" not in alert
+
+
+def test_release_windows_gate_release_and_each_stage(cluster, tmp_path):
+    windows = {
+        "timezone": "Asia/Shanghai",
+        "deny": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "18:00"}],
+        "holidays_file": "calendars/cn-2026.yml",
+    }
+    short = [{"weight": 5, "bake": "2s"}, {"weight": 100, "bake": "2s"}]
+    spec = spec_file(tmp_path, merged({"windows": windows, "stages": short}))
+    national_day = "canary_window_now=2026-10-01T22:30:00+08:00"
+    before = snapshot(cluster)
+    code, output = run_playbook(
+        "release.yml", "-e", spec, "-e", national_day, "-e", f"canary_image={HEALTHY_IMAGE}"
+    )
+    assert code != 0
+    assert "National Day" in output, output
+    assert snapshot(cluster) == before
+
+    code, output = run_playbook("prepare.yml", "-e", spec, "-e", f"canary_image={HEALTHY_IMAGE}")
+    assert code == 0, output
+    tuesday_noon = "canary_window_now=2026-11-24T12:00:00+08:00"
+    code, output = run_playbook("promote.yml", "-e", spec, "-e", tuesday_noon)
+    assert code != 0
+    assert "2026-11-24" in output and "deny[0]" in output, output
+    assert cluster.ledger()["stage"] == 0
+
+    override = '{"canary_window_override": "hotfix INC-42", "awx_user_name": "alice"}'
+    code, output = run_playbook("promote.yml", "-e", spec, "-e", tuesday_noon, "-e", override)
+    assert code == 0, output
+    ledger = cluster.ledger()
+    assert ledger["stage"] == 1
+    (recorded,) = [e for e in ledger["history"] if e["event"] == "window_override"]
+    assert (recorded["reason"], recorded["user"]) == ("hotfix INC-42", "alice")

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from ansible.module_utils.spec import validate_release
 
@@ -122,3 +124,110 @@ def test_a_route_replaces_the_forcing_header_for_its_track():
     assert errors == []
     assert spec["validation"]["route"]["canary"]["url"] == route["canary"]["url"]
     assert spec["validation"]["route"]["stable"] is None
+
+
+WINDOWS = {
+    "timezone": "Asia/Shanghai",
+    "allow": [{"start": "22:00", "end": "06:00"}],
+    "deny": [{"days": ["Mon", "tue", "wed", "thu", "fri"], "start": "9:00", "end": "18:00"}],
+    "holidays_file": "calendars/cn-2026.yml",
+    "holidays": [datetime.date(2026, 12, 24), {"date": "2026-12-31", "name": "year end"}],
+}
+
+
+def test_no_windows_means_no_gate():
+    spec, errors = validate_release(merged({}))
+    assert errors == []
+    assert spec["windows"] is None
+
+
+def test_windows_are_completed():
+    spec, errors = validate_release(merged({"windows": WINDOWS}))
+    assert errors == []
+    windows = spec["windows"]
+    assert windows["allow"] == [
+        {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start": "22:00",
+            "end": "06:00",
+            "name": None,
+        }
+    ]
+    assert windows["deny"][0]["days"] == ["mon", "tue", "wed", "thu", "fri"]
+    assert windows["deny"][0]["start"] == "09:00"
+    assert windows["holidays"] == [
+        {"from": "2026-12-24", "to": "2026-12-24", "name": None},
+        {"from": "2026-12-31", "to": "2026-12-31", "name": "year end"},
+    ]
+    assert windows["workdays"] == []
+    assert windows["holidays_file"] == "calendars/cn-2026.yml"
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (
+            {"allow": [{"days": ["mon", "funday"], "start": "22:00", "end": "06:00"}]},
+            "canary.windows.allow[0].days: unknown day 'funday'; use mon, tue, wed, thu, fri, sat, sun",
+        ),
+        (
+            {"allow": [{"days": [], "start": "22:00", "end": "06:00"}]},
+            "canary.windows.allow[0].days: must name at least one day",
+        ),
+        (
+            {"deny": [{"start": "09:00", "end": "18:00"}, {"start": "25:00", "end": "23:00"}]},
+            'canary.windows.deny[1].start: must be a time "HH:MM" from "00:00" to "23:59", got \'25:00\'',
+        ),
+        (
+            # YAML 1.1 reads an unquoted 22:00 as 22 * 60.
+            {"allow": [{"start": 1320, "end": "06:00"}]},
+            "canary.windows.allow[0].start: got the number 1320: YAML reads an unquoted 22:00 as a "
+            'number; quote it: "22:00"',
+        ),
+        (
+            {"allow": [{"start": "24:00", "end": "06:00"}]},
+            'canary.windows.allow[0].start: must be a time "HH:MM" from "00:00" to "23:59", got \'24:00\'',
+        ),
+        (
+            {"allow": [{"start": "06:00", "end": "06:00"}]},
+            'canary.windows.allow[0].end: must differ from start (06:00); a whole day is "00:00" to "24:00"',
+        ),
+        (
+            {"timezone": "Asia/Beijing"},
+            "canary.windows.timezone: unknown time zone 'Asia/Beijing'; use an IANA name such as "
+            "Asia/Shanghai or Europe/Berlin",
+        ),
+        (
+            {"holidays": ["2026-10-01", "2026-10-32"]},
+            "canary.windows.holidays[1]: must be a date YYYY-MM-DD, got '2026-10-32'",
+        ),
+        (
+            {"workdays": [{"from": "2026-10-10", "to": "2026-10-09"}]},
+            "canary.windows.workdays[0]: to (2026-10-09) is before from (2026-10-10)",
+        ),
+        (
+            {"holidays_file": " "},
+            "canary.windows.holidays_file: must be a path, got an empty string",
+        ),
+    ],
+)
+def test_bad_windows_name_the_field(change, error):
+    spec, errors = validate_release(merged({"windows": {**WINDOWS, **change}}))
+    assert spec is None
+    assert errors == [error]
+
+
+@pytest.mark.parametrize(
+    ("windows", "field"),
+    [
+        ({"allow": []}, "timezone"),
+        ({**WINDOWS, "allow": [{"start": "22:00"}]}, "end"),
+        ({**WINDOWS, "deny": [{"start": "09:00", "end": "18:00", "weekdays": True}]}, "weekdays"),
+        ({**WINDOWS, "zone": "UTC"}, "zone"),
+    ],
+    ids=["no-timezone", "no-end", "unknown-rule-key", "unknown-key"],
+)
+def test_a_malformed_windows_section_is_refused(windows, field):
+    spec, errors = validate_release(merged({"windows": windows}))
+    assert spec is None
+    assert any(field in error and "windows" in error for error in errors), errors
