@@ -5,6 +5,8 @@ was while showing the changes it would make (``--diff``); every playbook publish
 ``canary_stats`` artifact with ``set_stats`` for workflow nodes to branch on.
 """
 
+import json
+import pathlib
 import re
 
 import pytest
@@ -71,6 +73,10 @@ def test_every_playbook_publishes_where_the_release_stands(cluster):
         staged["measurements"][-1]["values"]
     )
     assert set(staged["measurements"][-1]["results"].values()) == {"pass"}
+    report = json.loads(pathlib.Path(staged["report"]).read_text())
+    assert (report["service"], report["status"], report["stage"]) == ("frontend", "progressing", 1)
+    assert report["stages"][0]["weight"] == 5
+    assert pathlib.Path(staged["report"]).with_suffix(".html").is_file()
 
     code, output, stats = run_playbook_with_stats("validate.yml")
     assert code == 0, output
@@ -98,3 +104,6 @@ def test_a_failed_release_still_publishes_its_artifact(cluster):
     assert failed["verdict"] == "fail"
     assert "error_rate" in failed["reason"]
     assert failed["measurements"][-1]["results"]["error_rate"] == "fail"
+    report = json.loads(pathlib.Path(failed["report"]).read_text())
+    assert (report["status"], report["outcome"]) == ("rolled_back", "rolled_back")
+    assert "error_rate" in report["reason"]
