@@ -1,5 +1,8 @@
 """What operators do by hand: stage by stage, dry runs, and rollbacks at odd moments."""
 
+import json
+import socket
+
 import pytest
 
 from sandbox.releases import CANARY_NAMESPACE, HEALTHY_IMAGE, SEED_IMAGE, STABLE
@@ -150,3 +153,27 @@ def test_release_windows_gate_release_and_each_stage(cluster, tmp_path):
     assert ledger["stage"] == 1
     (recorded,) = [e for e in ledger["history"] if e["event"] == "window_override"]
     assert (recorded["reason"], recorded["user"]) == ("hotfix INC-42", "alice")
+
+
+def test_a_failed_backup_stops_the_release_before_anything_changes(cluster):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    backup = {
+        "canary_backup_mysql": {
+            "host": "127.0.0.1",
+            "port": port,
+            "user": "backup",
+            "password": "SECRET-backup-password",
+            "databases": ["yyc3"],
+        }
+    }
+    before = snapshot(cluster)
+    code, output = run_playbook(
+        "release.yml", "-e", json.dumps(backup), "-e", f"canary_image={HEALTHY_IMAGE}"
+    )
+    assert code != 0
+    assert f"127.0.0.1:{port}" in output, output
+    assert "SECRET-backup-password" not in output
+    assert snapshot(cluster) == before
+    assert cluster.lock_holder() is None
