@@ -46,6 +46,13 @@ def test_an_important_check_holds_the_stage_without_rolling_back(cluster):
     assert cluster.weight() == 5
     assert cluster.lock_holder() is None
 
+    # What the AWX workflow's rollback node does after a held stage: nothing.
+    code, output = run_playbook("rollback.yml", "-e", "canary_rollback_keep_held=true")
+    assert code == 0, output
+    assert "left paused at 5% for a person" in output
+    assert cluster.ledger()["status"] == "paused"
+    assert cluster.weight() == 5
+
     code, output = run_playbook("rollback.yml")
     assert code == 0, output
     assert cluster.ledger()["status"] == "rolled_back"
