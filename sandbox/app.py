@@ -2,7 +2,9 @@
 
 Run as ``python -m sandbox.app`` with ``PORT``, ``APP_VERSION`` and ``TRACK`` (stable or
 canary) in the environment, plus the ``FAULT_*`` variables of ``sandbox.faults``. Every
-replica is its own process, so the app only uses the standard library.
+replica is its own process, so the app only uses the standard library. It listens on
+127.0.0.1 unless ``LISTEN_HOST`` says otherwise: in a real pod (the kind scenario's
+image sets ``0.0.0.0``) the kubelet's probes and the router come from other addresses.
 
 Tokens are an HMAC of the email under a fixed demo key: the router may send one user's
 requests to any replica, and every replica can verify any token without shared state.
@@ -206,9 +208,14 @@ class Handler(BaseHTTPRequestHandler):
         return code
 
 
+def listen_address(env):
+    """``LISTEN_HOST`` (127.0.0.1 unless set) and ``PORT`` (8080 unless set)."""
+    return env.get("LISTEN_HOST") or "127.0.0.1", int(env.get("PORT", "8080"))
+
+
 def main():
     Handler.app = App(os.environ)
-    server = Server(("127.0.0.1", int(os.environ.get("PORT", "8080"))), Handler)
+    server = Server(listen_address(os.environ), Handler)
     print(
         f"app {Handler.app.version} ({Handler.app.track}) on port {server.server_port}",
         flush=True,

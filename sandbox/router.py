@@ -7,7 +7,9 @@ request is then routed by ``sandbox.routing`` and proxied to one backend of its 
 round-robin. Responses carry ``X-Canary-Track`` and ``X-Backend-Pod``.
 
 If the API server cannot be reached, the router keeps the last state it read, as an
-ingress controller keeps its last configuration.
+ingress controller keeps its last configuration. ``apiserver: in-cluster`` reads the
+cluster the router runs in as its pod's service account (the kind scenario), which
+needs ``get`` on the traffic ConfigMap and the two Services' Endpoints.
 """
 
 import argparse
@@ -18,7 +20,6 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
-import requests
 import yaml
 
 from sandbox import kubeapi, promtext, routing, traffic
@@ -36,6 +37,7 @@ HOP_BY_HOP = {
     "upgrade",
     "content-length",
 }
+IN_CLUSTER = "in-cluster"
 DEFAULTS = {
     "listen": {"host": "127.0.0.1", "port": 18080},
     "admin": {"host": "127.0.0.1", "port": 18081},
@@ -131,7 +133,8 @@ class Router:
             try:
                 self.refresh()
                 failing = False
-            except (requests.RequestException, kubeapi.ApiError) as error:
+            # OSError covers requests' errors and an unreadable service account token.
+            except (OSError, kubeapi.ApiError) as error:
                 if not failing:
                     LOG.error("cannot read routing state, keeping the last one: %s", error)
                 failing = True
@@ -240,6 +243,13 @@ class AdminHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def make_client(apiserver):
+    """The API server's URL, or ``in-cluster`` for the cluster the router runs in."""
+    if apiserver == IN_CLUSTER:
+        return kubeapi.Client.in_cluster(timeout=2.0)
+    return kubeapi.Client(apiserver, timeout=2.0)
+
+
 def serve(handler, router, address):
     handler_class = type(handler.__name__, (handler,), {"router": router})
     return Server((address["host"], address["port"]), handler_class)
@@ -250,11 +260,11 @@ def main(argv=None):
     parser.add_argument("--config", help="YAML router config (see sandbox/router.yaml)")
     parser.add_argument("--port", type=int, help="proxy port (overrides listen.port)")
     parser.add_argument("--admin-port", type=int, help="metrics port (overrides admin.port)")
-    parser.add_argument("--apiserver", help="API server URL (overrides apiserver)")
+    parser.add_argument("--apiserver", help="API server URL, or in-cluster (overrides apiserver)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = load_config(args.config, args.port, args.admin_port, args.apiserver)
-    router = Router(config, kubeapi.Client(config["apiserver"], timeout=2.0))
+    router = Router(config, make_client(config["apiserver"]))
     stop = threading.Event()
     proxy = serve(ProxyHandler, router, config["listen"])
     admin = serve(AdminHandler, router, config["admin"])

@@ -34,6 +34,11 @@ def test_token_round_trips_and_any_replica_can_verify_it():
     assert app.token_email(token) == "user-000001@demo.yyc3"
 
 
+def test_app_listens_on_loopback_unless_told_otherwise():
+    assert app.listen_address({}) == ("127.0.0.1", 8080)
+    assert app.listen_address({"LISTEN_HOST": "0.0.0.0", "PORT": "9000"}) == ("0.0.0.0", 9000)
+
+
 def test_tampered_or_garbage_tokens_are_refused():
     token = app.make_token("a@b.c")
     other = app.make_token("x@y.z")
