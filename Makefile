@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup system-packages demo test lint unit conformance integration molecule bench \
+.PHONY: setup system-packages demo test lint unit conformance integration molecule molecule-kind bench \
         sandbox-up sandbox-down sandbox-status clean
 
 setup: $(STAMP) system-packages
@@ -24,7 +24,11 @@ $(STAMP): requirements.txt
 # Debian's Prometheus runs as a plain process in the sandbox; kubectl drives the
 # conformance tests; promtool and amtool (prometheus-alertmanager) check the generated
 # monitoring; nmap scans the canary's ports in the security tests; ab (apache2-utils),
-# hey and wrk are the load test's optional external tools. Installed only when missing.
+# hey and wrk are the load test's optional external tools; the backups run mariadb-dump,
+# mariadb (mariadb-client) and redis-check-rdb (redis-tools), tested against mariadbd
+# and redis-server, which the tests start on 127.0.0.1; Chromium opens the release
+# report in a test; tzdata serves the release windows' time zones. Installed only when
+# missing.
 system-packages:
 	@missing=""; \
 	command -v prometheus >/dev/null && command -v promtool >/dev/null || missing="$$missing prometheus"; \
@@ -34,6 +38,12 @@ system-packages:
 	command -v hey >/dev/null || missing="$$missing hey"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	command -v nmap >/dev/null || missing="$$missing nmap"; \
+	command -v mariadb-dump >/dev/null && command -v mariadb >/dev/null || missing="$$missing mariadb-client"; \
+	command -v mariadbd >/dev/null || test -x /usr/sbin/mariadbd || missing="$$missing mariadb-server"; \
+	command -v redis-check-rdb >/dev/null && command -v redis-cli >/dev/null || missing="$$missing redis-tools"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium fonts-liberation"; \
+	test -d /usr/share/zoneinfo/Asia || missing="$$missing tzdata"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
@@ -64,6 +74,10 @@ integration: setup
 
 molecule: setup
 	cd $(CURDIR) && $(VENV)/bin/molecule test -s sandbox
+
+# Needs Docker and kind (README, "On a real cluster"); not part of make test.
+molecule-kind: setup
+	cd $(CURDIR) && $(VENV)/bin/molecule test -s kind
 
 bench: setup
 	$(PYTHON) -m bench
