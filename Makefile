@@ -53,8 +53,11 @@ system-packages:
 demo: setup
 	$(PYTHON) -m sandbox.demo
 
+# Unit tests on both cores; the conformance and integration tests share the one sandbox
+# (fixed ports), so they run one at a time.
 test: setup lint
-	$(PYTHON) -m pytest tests
+	$(PYTHON) -m pytest -n 2 --durations=15 tests/unit
+	$(PYTHON) -m pytest --durations=25 tests/conformance tests/integration
 	$(MAKE) molecule
 
 lint: $(STAMP)
@@ -64,7 +67,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ansible-lint --offline --profile production
 
 unit: $(STAMP)
-	$(PYTHON) -m pytest tests/unit
+	$(PYTHON) -m pytest -n 2 tests/unit
 
 conformance: setup
 	$(PYTHON) -m pytest tests/conformance

@@ -23,6 +23,8 @@
 8. Load generator ceiling: the built-in load test against one app process and a static
    nginx, next to ab, hey and wrk on the same targets.
 9. Peak memory (RSS) of every sandbox process, sampled throughout.
+10. Traffic providers: the canary's share overall and per segment at each stage for every
+    provider, and the time from canary_traffic returning to the router applying the weight.
 
 Figures only: nothing here asserts a time. Results also go to bench/results/.
 """
@@ -36,6 +38,7 @@ from bench import (
     judge,
     loadtest,
     memory,
+    providers,
     reaction,
     rounds,
     severities,
@@ -52,6 +55,7 @@ def main():
         results["stage_overhead"] = stages.measure(sandbox)
         results["rollback_reaction"] = reaction.measure(sandbox, runs=3)
         results["split_accuracy"] = split.measure(sandbox, users=10_000)
+        results["traffic_providers"] = providers.measure(sandbox)
         results["fault_to_verdict"] = severities.measure(sandbox)
         results["analysis_round"] = rounds.measure(sandbox)
         results["validation_per_stage"] = validation.measure(sandbox)

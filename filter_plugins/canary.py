@@ -21,7 +21,7 @@ def _load(name):
     return module
 
 
-_bucketing = _load("bucketing")
+_targeting = _load("targeting")
 _workload = _load("workload")
 _timeline = _load("timeline")
 _secrets = _load("secrets")
@@ -29,12 +29,33 @@ _secrets = _load("secrets")
 
 def canary_bucket(user_id):
     """``'user-42' | canary_bucket`` -> the user's bucket, 0..99."""
-    return _bucketing.user_bucket(user_id)
+    return _targeting.user_bucket(user_id)
 
 
 def canary_in(user_id, weight):
     """``'user-42' | canary_in(20)`` -> whether the user sees the canary at 20%."""
-    return _bucketing.in_canary(user_id, int(weight))
+    return _targeting.in_canary(user_id, int(weight))
+
+
+def canary_target(request, targeting, weight, canary_header="X-Canary"):
+    """Where a request goes at a stage weight, as the router decides it.
+
+    ``{'headers': {'X-User-Id': 'user-42', 'X-User-Type': 'vip'}} |
+    canary_target(canary_release.traffic.targeting, 20)`` -> ``{track, rule, forced,
+    share, bucket, user_id}``. A string is a user id with no other attribute. Without a
+    targeting spec (``none``) it is the router's default: ``canary_header``
+    (always/never), then the weight.
+    """
+    if isinstance(request, str):
+        request = {"user_id": request}
+    spec = targeting or _targeting.default_spec(canary_header)
+    # A ValueError names the field; Ansible reports it as the filter's error. (No
+    # AnsibleFilterError: importing ansible.errors here would put the tests' process in
+    # controller mode, where modules run in-process lose their warnings.)
+    try:
+        return _targeting.explain(spec, request, int(weight))
+    except ValueError as err:
+        raise ValueError(f"canary_target: {err}") from err
 
 
 def canary_deployment(stable, release, image, replicas):
@@ -86,6 +107,7 @@ class FilterModule:
         return {
             "canary_bucket": canary_bucket,
             "canary_in": canary_in,
+            "canary_target": canary_target,
             "canary_deployment": canary_deployment,
             "canary_service": canary_service,
             "canary_container": canary_container,

@@ -69,7 +69,7 @@ errors:
 from ansible.module_utils import secrets
 from ansible.module_utils.cluster import Cluster, with_auth_options
 from ansible.module_utils.spec import cluster_problems, validate_release
-from ansible.module_utils.traffic import make_provider
+from ansible.module_utils.traffic import TrafficError, make_provider
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
 
@@ -90,9 +90,12 @@ def main():
     spec, errors = validate_release(raw, module.params["image"])
     if not errors and module.params["check_cluster"]:
         cluster = Cluster.from_module(module)
-        provider = make_provider(
-            cluster, spec["traffic"]["provider"], spec["traffic"]["options"], spec["namespace"]
-        )
+        try:
+            provider = make_provider(
+                cluster, spec["traffic"]["provider"], spec["traffic"]["options"], spec["namespace"]
+            )
+        except TrafficError as err:
+            module.fail_json(msg=f"Invalid release spec: canary.traffic: {err}")
         errors = cluster_problems(cluster, spec, provider)
     if errors:
         module.fail_json(msg="Invalid release spec: " + "; ".join(errors), errors=errors)

@@ -10,17 +10,26 @@ description:
   - Idempotent. Supports check mode (server-side dry run) and diff mode.
   - Providers live in C(module_utils/traffic/), one file each. C(configmap) writes the weight
     into a ConfigMap key that the application's router reads (the original plan's
-    C(traffic-config) / C(canary_percentage)).
+    C(traffic-config) / C(canary_percentage)). C(gateway_api) sets an HTTPRoute's backendRefs
+    weights, C(ingress_nginx) a canary Ingress's annotations, C(istio) a VirtualService's
+    route weights, C(openshift_route) a Route's alternateBackends weights; they also keep the
+    forcing header's routes in place. C(replicas) scales the canary Deployment so that its
+    share of the pods behind one Service approximates the weight.
 options:
   provider:
     description: The traffic provider.
     type: str
     required: true
-    choices: [configmap]
+    choices: [configmap, gateway_api, ingress_nginx, istio, openshift_route, replicas]
   options:
     description:
-      - The provider's settings. For C(configmap) - C(name) (default C(traffic-config)),
-        C(namespace) (default O(namespace)) and C(key) (default C(canary_percentage)).
+      - The provider's settings, as the release spec's C(canary.traffic.<provider>) completed
+        by M(canary_spec) (the C(canary_release.traffic.options) fact), which fills the stable
+        and canary Services from the release. For C(configmap) - C(name) (default
+        C(traffic-config)), C(namespace) (default O(namespace)), C(key) (default
+        C(canary_percentage)), C(targeting_key) (default C(targeting)) and C(targeting), the
+        spec published there as JSON for the application (removed without it), filled from
+        C(canary.traffic.targeting). The README lists every provider's options.
     type: dict
     default: {}
   namespace:
@@ -80,6 +89,13 @@ previous_weight:
   sample: 5
 weight:
   description: The weight after this task.
+  returned: success
+  type: int
+  sample: 20
+achieved_weight:
+  description:
+    - The share the canary gets once the weight is set; the weight itself, except with the
+      C(replicas) provider, whose shares are those of whole pods.
   returned: success
   type: int
   sample: 20
@@ -145,30 +161,52 @@ def main():
     )
     params = module.params
     cluster = Cluster.from_module(module)
-    provider = make_provider(cluster, params["provider"], params["options"], params["namespace"])
     try:
+        provider = make_provider(
+            cluster, params["provider"], params["options"], params["namespace"]
+        )
         if params["weight"] is None:
             current = provider.read_weight()
             if current is None:
                 raise TrafficError(f"{provider.describe()} does not exist")
             module.exit_json(
-                changed=False, previous_weight=current, weight=current, target=provider.describe()
+                changed=False,
+                previous_weight=current,
+                weight=current,
+                achieved_weight=current,
+                target=provider.describe(),
             )
         ledger = None
         if params["release"]:
             ledger = _guard(cluster, params["release"], params["weight"], module.check_mode)
+        # Read before the change: check mode shows the same diff as a real run.
+        before, after = provider.preview(params["weight"])
         previous, weight, changed = provider.set_weight(params["weight"])
+        achieved = provider.achieved_weight(weight)
         if ledger is not None and (changed or params["stage"]):
-            _record(ledger, params["stage"], previous, weight, params["event"])
+            # A coarse router's share is recorded beside the stage's weight.
+            details = (
+                params["event"]
+                if achieved == weight
+                else {**params["event"], "achieved_weight": achieved}
+            )
+            _record(ledger, params["stage"], previous, weight, details)
     except LockHeld as err:
         module.fail_json(msg=str(err), lock_lost=True)
     except (TrafficError, LedgerError) as err:
         module.fail_json(msg=str(err))
-    result = {"changed": changed, "previous_weight": previous, "weight": weight}
+    for warning in provider.warnings:
+        module.warn(warning)
+    result = {
+        "changed": changed,
+        "previous_weight": previous,
+        "weight": weight,
+        "achieved_weight": achieved,
+    }
     if changed:
         result["diff"] = {
-            "before": {"weight": previous},
-            "after": {"weight": weight},
+            "before": before,
+            "after": after,
             "before_header": provider.describe(),
             "after_header": provider.describe(),
         }

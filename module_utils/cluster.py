@@ -14,9 +14,9 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 
 try:
-    from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
+    from kubernetes.dynamic.exceptions import ConflictError, NotFoundError, ResourceNotFoundError
 except ImportError:  # reported by AnsibleK8SModule's dependency check
-    ConflictError = NotFoundError = Exception
+    ConflictError = NotFoundError = ResourceNotFoundError = Exception
 
 
 def with_auth_options(**options):
@@ -57,6 +57,19 @@ class Cluster:
         except NotFoundError:
             return None
         return found.to_dict()
+
+    def list(self, api_version, kind, namespace):
+        """Return the objects of a kind in one namespace."""
+        found = self._client.get(self._resource(api_version, kind), namespace=namespace)
+        return found.to_dict().get("items") or []
+
+    def served(self, api_version, kind):
+        """Whether the cluster serves the kind at all (a CRD may not be installed)."""
+        try:
+            self._resource(api_version, kind)
+        except ResourceNotFoundError:
+            return False
+        return True
 
     def create(self, definition):
         """Create the object; raise Conflict when it already exists."""

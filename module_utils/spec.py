@@ -22,7 +22,9 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.durations import DurationError, parse_duration
 from ansible.module_utils.notify.spec import ARGUMENT_SPEC as NOTIFICATIONS_SPEC
 from ansible.module_utils.notify.spec import check_notifications
-from ansible.module_utils.traffic import PROVIDERS
+from ansible.module_utils.targeting import normalize, provider_problems
+from ansible.module_utils.targeting import validate as validate_targeting
+from ansible.module_utils.traffic import PROVIDERS, TrafficError
 from ansible.module_utils.validation.journey import ROUTE_ARGUMENT_SPEC
 from ansible.module_utils.validation.suite import problems as suite_problems
 from ansible.module_utils.windows import ARGUMENT_SPEC as WINDOWS_SPEC
@@ -76,6 +78,8 @@ RELEASE_SPEC = {
         "required": True,
         "options": {
             "provider": {"type": "str", "required": True, "choices": sorted(PROVIDERS)},
+            # Who sees the canary (module_utils/targeting.py checks the insides).
+            "targeting": {"type": "dict"},
             **{
                 name: {"type": "dict", "options": provider.OPTIONS}
                 for name, provider in PROVIDERS.items()
@@ -284,6 +288,23 @@ def _check_validation(problems, validation):
             problems.add(f"validation.route.{target}.url", _url_problem(route["url"]))
 
 
+def _check_targeting(problems, spec):
+    """The targeting spec's own rules, then what the chosen provider can express of it."""
+    traffic = spec["traffic"]
+    if traffic.get("targeting") is None:
+        return
+    provider = traffic["provider"]
+    errors = validate_targeting(traffic["targeting"]) or provider_problems(
+        traffic["targeting"],
+        provider,
+        PROVIDERS[provider].unsupported_kinds,
+        spec["validation"]["canary_header"],
+    )
+    problems.errors.extend(errors)
+    if not errors:
+        traffic["targeting"] = normalize(traffic["targeting"])
+
+
 def _retired_fields(raw):
     """Fields earlier versions had, each with what replaced it."""
     validation = raw.get("validation") if isinstance(raw, dict) else None
@@ -331,6 +352,7 @@ def cross_check(spec, image=None):
     _check_stages(problems, spec)
     _check_analysis(problems, spec)
     _check_validation(problems, spec["validation"])
+    _check_targeting(problems, spec)
     if not problems.errors:
         problems.errors.extend(suite_problems(spec["validation"], spec["analysis"]))
     problems.errors.extend(check_notifications(spec["notifications"]))
@@ -370,7 +392,7 @@ def complete(spec):
     workload["canary_service"] = f"{workload['service']}-canary"
     provider = spec["traffic"]["provider"]
     spec["traffic"]["options"] = PROVIDERS[provider].resolve_options(
-        spec["traffic"].get(provider), spec["namespace"]
+        spec["traffic"].get(provider), spec["namespace"], spec
     )
     replicas = 1
     for stage in spec["stages"]:
@@ -427,6 +449,9 @@ def cluster_problems(cluster, spec, provider):
         errors.append(
             f"canary.workload.service: Service {spec['namespace']}/{service} does not exist"
         )
-    if provider.read_weight() is None:
-        errors.append(f"canary.traffic: {provider.describe()} does not exist")
+    # The provider checks its own object: that it exists and has the shape it edits.
+    try:
+        errors.extend(provider.problems(spec))
+    except TrafficError as err:
+        errors.append(f"canary.traffic: {err}")
     return errors

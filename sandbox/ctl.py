@@ -1,4 +1,4 @@
-"""``python -m sandbox up|down|status|wait-ready``: the sandbox as one command.
+"""``python -m sandbox up|down|status|wait-ready|router``: the sandbox as one command.
 
 ``up`` starts, each detached with a PID file and a log under the state dir: the API
 server, then (after seeding it from ``sandbox/manifests/``) the kubelet, the router,
@@ -6,6 +6,9 @@ Prometheus and the load generator; then it waits until the stable Deployment is 
 the router answers through to stable and Prometheus has scraped the apps. If anything
 fails on the way, what was started is stopped again and the error is printed.
 ``down`` stops everything by PID, app processes included, and is idempotent.
+``--traffic PROVIDER`` picks the router's traffic provider (default ``configmap``);
+``router --traffic PROVIDER`` restarts only the router with another one, on the same
+ports, stopping the running router by its PID.
 
 Ports come from flags, else the environment (``SANDBOX_API_PORT``,
 ``SANDBOX_ROUTER_PORT``, ``SANDBOX_ROUTER_ADMIN_PORT``, ``SANDBOX_PROMETHEUS_PORT``),
@@ -24,10 +27,13 @@ import time
 import requests
 import yaml
 
-from sandbox import kubeapi, procs, prometheus
+from sandbox import kubeapi, procs, prometheus, traffic
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFESTS = os.path.join(PROJECT_ROOT, "sandbox", "manifests")
+# The objects of the other traffic providers. Apart from manifests/*.yaml because the kind
+# scenario applies those to a real cluster, which need not serve these kinds.
+PROVIDER_MANIFESTS = os.path.join(MANIFESTS, "providers")
 ROUTER_CONFIG = os.path.join(PROJECT_ROOT, "sandbox", "router.yaml")
 PORTS = {  # setting -> (flag, environment variable, default, what listens there)
     "api_port": ("--api-port", "SANDBOX_API_PORT", 16443, "API server"),
@@ -44,6 +50,8 @@ PORTS = {  # setting -> (flag, environment variable, default, what listens there
 COMPONENTS = ("apiserver", "kubelet", "router", "prometheus", "loadgen")
 SERVERS = COMPONENTS[:-1]  # the load generator may end by itself
 STABLE = ("yyc3-short-drama", "frontend-deployment")
+# The stable Service through its service proxy path: stable whatever the router's provider.
+STABLE_HEALTH = "/api/v1/namespaces/yyc3-short-drama/services/frontend/proxy/api/health"
 
 
 class SandboxError(Exception):
@@ -51,9 +59,10 @@ class SandboxError(Exception):
 
 
 class Sandbox:
-    def __init__(self, state_dir, ports):
+    def __init__(self, state_dir, ports, traffic_provider="configmap"):
         self.state_dir = os.path.abspath(os.path.join(PROJECT_ROOT, state_dir))
         self.ports = ports
+        self.traffic = traffic_provider
         self.api = f"http://127.0.0.1:{ports['api_port']}"
         self.python_env = {
             **os.environ,
@@ -98,8 +107,7 @@ class Sandbox:
                 )
         for sub in ("pids/apps", "logs/apps", "file_sd", "prometheus"):
             os.makedirs(self.path(sub), exist_ok=True)
-        with open(self.path("state.json"), "w") as handle:
-            json.dump({"ports": self.ports, "started": time.time()}, handle, indent=1)
+        self.write_state(started=time.time())
         self.write_kubeconfig()
         try:
             self.start_all(binary, load, timeout)
@@ -113,11 +121,7 @@ class Sandbox:
         self.wait("API server", self.api_answers, 20)
         self.seed()
         self.start_module("kubelet", "--apiserver", self.api, "--state-dir", self.state_dir)
-        self.start_module(
-            "router",
-            *("--config", ROUTER_CONFIG, "--apiserver", self.api),
-            *("--port", ports["router_port"], "--admin-port", ports["router_admin_port"]),
-        )
+        self.start_router()
         config = prometheus.write_config(self.state_dir, ports["router_admin_port"])
         self.start(
             "prometheus",
@@ -131,6 +135,44 @@ class Sandbox:
                 *("--users", load["users"], "--duration", load["duration"]),
                 *("--stats-file", self.path("loadgen-stats.json")),
             )
+
+    def write_state(self, **extra):
+        """Record the ports and the traffic provider for the commands that come later."""
+        path = self.path("state.json")
+        try:
+            with open(path) as handle:
+                state = json.load(handle)
+        except (OSError, ValueError):
+            state = {}
+        state.update(extra, ports=self.ports, traffic=self.traffic)
+        with open(path, "w") as handle:
+            json.dump(state, handle, indent=1)
+
+    def start_router(self):
+        self.start_module(
+            "router",
+            *("--config", ROUTER_CONFIG, "--apiserver", self.api, "--traffic", self.traffic),
+            *("--port", self.ports["router_port"], "--admin-port", self.ports["router_admin_port"]),
+        )
+
+    def switch_router(self, timeout):
+        """Restart only the router, with ``self.traffic``; the rest keeps running.
+
+        Seeds first (existing objects are kept), so that a sandbox started before a
+        provider's objects were added to the manifests gets them too.
+        """
+        if not self.running("apiserver"):
+            raise SandboxError(f"no sandbox runs from {self.state_dir}; run `python -m sandbox up`")
+        self.seed()
+        if self.running("router"):
+            procs.stop([(self.pid("router"), self.marker("router"))], grace=5.0)
+        self.start_router()
+        self.write_state()
+        self.wait("router answering from stable", self.router_answers, timeout)
+        return requests.get(self.admin_url("/state"), timeout=2).json()
+
+    def admin_url(self, path):
+        return f"http://127.0.0.1:{self.ports['router_admin_port']}{path}"
 
     def start_module(self, name, *args):
         """Start ``python -m sandbox.<name> args...`` with this interpreter."""
@@ -151,9 +193,10 @@ class Sandbox:
             raise SandboxError(f"{name} exited at start; see {log}:\n{tail(log)}")
 
     def seed(self):
-        """Create every object in ``sandbox/manifests/*.yaml``; existing ones are kept."""
+        """Create every object in ``sandbox/manifests/``; existing ones are kept."""
         client = kubeapi.Client(self.api)
-        for path in sorted(glob.glob(os.path.join(MANIFESTS, "*.yaml"))):
+        paths = sorted(glob.glob(os.path.join(MANIFESTS, "*.yaml")))
+        for path in paths + sorted(glob.glob(os.path.join(PROVIDER_MANIFESTS, "*.yaml"))):
             with open(path) as handle:
                 for obj in yaml.safe_load_all(handle):
                     if not obj:
@@ -228,9 +271,7 @@ class Sandbox:
 
     def router_answers(self):
         response = requests.get(
-            f"http://127.0.0.1:{self.ports['router_port']}/api/health",
-            headers={"X-Canary": "never"},
-            timeout=2,
+            f"http://127.0.0.1:{self.ports['router_port']}{STABLE_HEALTH}", timeout=2
         )
         track = response.headers.get("X-Canary-Track")
         return response.status_code == 200 and track == "stable", f"HTTP {response.status_code}"
@@ -274,9 +315,8 @@ class Sandbox:
         ports = ", ".join(f"{PORTS[k][3]} {v}" for k, v in self.ports.items())
         lines.append(f"ports: {ports}")
         if self.running("router"):
-            admin = f"http://127.0.0.1:{self.ports['router_admin_port']}/state"
             try:
-                lines.append(f"router: {requests.get(admin, timeout=2).json()}")
+                lines.append(f"router: {requests.get(self.admin_url('/state'), timeout=2).json()}")
             except (requests.RequestException, ValueError) as error:
                 lines.append(f"router: unreachable ({error})")
         return "\n".join(lines)
@@ -290,14 +330,18 @@ def tail(path, lines=15):
         return "(no log)"
 
 
-def resolve_ports(args, state_dir):
-    """Flags, else the environment, else what ``up`` recorded, else the defaults."""
-    recorded = {}
+def recorded_state(state_dir):
+    """What ``up`` (or ``router``) wrote in ``state.json``; empty when nothing did."""
     try:
         with open(os.path.join(PROJECT_ROOT, state_dir, "state.json")) as handle:
-            recorded = json.load(handle).get("ports", {})
+            return json.load(handle)
     except (OSError, ValueError):
-        pass
+        return {}
+
+
+def resolve_ports(args, state_dir):
+    """Flags, else the environment, else what ``up`` recorded, else the defaults."""
+    recorded = recorded_state(state_dir).get("ports", {})
     ports = {}
     for setting, (_, env_name, default, _) in PORTS.items():
         flag = getattr(args, setting)
@@ -314,7 +358,7 @@ def main(argv=None):
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=("up", "down", "status", "wait-ready"))
+    parser.add_argument("command", choices=("up", "down", "status", "wait-ready", "router"))
     parser.add_argument(
         "--state-dir",
         default=os.environ.get("SANDBOX_STATE_DIR", ".sandbox"),
@@ -324,13 +368,22 @@ def main(argv=None):
         parser.add_argument(
             flag, dest=setting, type=int, help=f"{what} port (${env_name}, default {default})"
         )
+    parser.add_argument(
+        "--traffic",
+        choices=sorted(traffic.READERS),
+        help="the router's traffic provider (up: default configmap; router: required)",
+    )
     parser.add_argument("--no-load", action="store_true", help="do not start the load generator")
     parser.add_argument("--load-rate", type=float, default=100.0, help="requests per second")
     parser.add_argument("--load-users", type=int, default=3000)
     parser.add_argument("--load-duration", type=float, default=3600.0, help="seconds")
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for readiness")
     args = parser.parse_args(argv)
-    sandbox = Sandbox(args.state_dir, resolve_ports(args, args.state_dir))
+    if args.command == "router" and not args.traffic:
+        parser.error("router needs --traffic PROVIDER")
+    recorded = recorded_state(args.state_dir).get("traffic") if args.command != "up" else None
+    provider = args.traffic or recorded or "configmap"
+    sandbox = Sandbox(args.state_dir, resolve_ports(args, args.state_dir), provider)
     try:
         print(run(args, sandbox))
     except SandboxError as error:
@@ -356,5 +409,9 @@ def run(args, sandbox):
         )
     if args.command == "status":
         return sandbox.status()
+    if args.command == "router":
+        state = sandbox.switch_router(args.timeout)
+        problem = f"; problem: {state['problem']}" if state.get("problem") else ""
+        return f"router restarted with {state['provider']}: weight {state['weight']}{problem}"
     sandbox.wait_ready(args.timeout)
     return "sandbox ready"

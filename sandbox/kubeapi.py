@@ -24,6 +24,12 @@ KINDS = {
     "ConfigMap": ("/api/v1", "configmaps", True),
     "Deployment": ("/apis/apps/v1", "deployments", True),
     "Lease": ("/apis/coordination.k8s.io/v1", "leases", True),
+    # The traffic objects the router reads, one kind per provider.
+    "Ingress": ("/apis/networking.k8s.io/v1", "ingresses", True),
+    "Gateway": ("/apis/gateway.networking.k8s.io/v1", "gateways", True),
+    "HTTPRoute": ("/apis/gateway.networking.k8s.io/v1", "httproutes", True),
+    "VirtualService": ("/apis/networking.istio.io/v1", "virtualservices", True),
+    "Route": ("/apis/route.openshift.io/v1", "routes", True),
 }
 
 

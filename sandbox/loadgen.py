@@ -11,6 +11,19 @@ and once more at the end.
 
 ``--once-per-user`` sends exactly one login per user id, in order, which is what a
 split-accuracy measurement needs.
+
+Every user has attributes, drawn once per user id from ``--profile-seed`` (the same id
+always has the same ones) and sent on every request in the headers the targeting
+defaults read (``X-User-Type``, ``X-User-Level``, ``X-User-Active``,
+``X-User-Internal``, ``X-User-Region``). The mix, after the plan's user types and a
+short-drama audience: type internal 1 %, vip 9 %, new 20 %, normal 70 %; internal is
+true for internal users only; level 1-10, new users 1-3, VIP users skewed high; active
+90 % of internal, 70 % of VIP, 50 % of new and 35 % of normal users; region beijing 12 %,
+shanghai 11 %, guangzhou 8 %, shenzhen 7 %, hangzhou 6 %, chengdu 6 %, wuhan 5 %,
+zhengzhou 5 %, luoyang 5 %, others 35 %. The stats file counts requests and distinct
+users per track for every value of every attribute (``segments``), and, given
+``--targeting FILE`` (a targeting spec, YAML or JSON), per rule the user falls under
+(``segments.rule``), so the canary's share of each segment can be measured.
 """
 
 import argparse
@@ -24,8 +37,10 @@ import threading
 import time
 
 import requests
+import yaml
 
 from sandbox.publish import write_atomically
+from sandbox.routing import targeting
 
 LOG = logging.getLogger("sandbox.loadgen")
 RESERVOIR_SIZE = 20000
@@ -35,6 +50,28 @@ JOURNEY = (
     ("POST", "/api/ai/generate", 30),
     ("GET", "/api/health", 10),
 )
+# The population (percentages; see the module's doc).
+TYPES = {"internal": 1, "vip": 9, "new": 20, "normal": 70}
+LEVELS = {  # weights of levels 1..10
+    "internal": (10,) * 10,
+    "vip": (2, 3, 5, 8, 12, 15, 17, 16, 12, 10),
+    "new": (60, 30, 10, 0, 0, 0, 0, 0, 0, 0),
+    "normal": (16, 15, 14, 12, 11, 9, 8, 6, 5, 4),
+}
+ACTIVE = {"internal": 0.9, "vip": 0.7, "new": 0.5, "normal": 0.35}
+REGIONS = {
+    "beijing": 12,
+    "shanghai": 11,
+    "guangzhou": 8,
+    "shenzhen": 7,
+    "hangzhou": 6,
+    "chengdu": 6,
+    "wuhan": 5,
+    "zhengzhou": 5,
+    "luoyang": 5,
+    "others": 35,
+}
+ATTRIBUTES = ("type", "level", "active", "internal", "region")
 
 
 def percentile(sorted_values, pct):
@@ -80,23 +117,52 @@ class TrackStats:
         }
 
 
+class SegmentStats:
+    """Requests and distinct users of one segment, in all and per track."""
+
+    def __init__(self):
+        self.requests = {}
+        self.users = {}
+
+    def add(self, user, track):
+        for key in ("all", track):
+            self.requests[key] = self.requests.get(key, 0) + 1
+            self.users.setdefault(key, set()).add(user)
+
+    def summary(self):
+        return {
+            "requests": self.requests.get("all", 0),
+            "users": len(self.users.get("all", ())),
+            "tracks": {
+                track: {"requests": self.requests[track], "users": len(self.users[track])}
+                for track in sorted(self.requests)
+                if track != "all"
+            },
+        }
+
+
 class Stats:
-    """Totals and per-track figures; the track comes from ``X-Canary-Track``."""
+    """Totals, per-track and per-segment figures; the track comes from ``X-Canary-Track``."""
 
     def __init__(self, seed=None):
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.total = TrackStats(self.rng)
         self.tracks = {}
+        self.segments = {}
         self.started = time.time()
         self.skipped = 0
 
-    def add(self, user, track, code, seconds):
+    def add(self, user, track, code, seconds, segments=()):
+        """Count one answer; ``segments``: the user's ``(dimension, value)`` pairs."""
         with self.lock:
             self.total.add(user, code, seconds)
             if track not in self.tracks:
                 self.tracks[track] = TrackStats(self.rng)
             self.tracks[track].add(user, code, seconds)
+            for dimension, value in segments:
+                values = self.segments.setdefault(dimension, {})
+                values.setdefault(value, SegmentStats()).add(user, track)
 
     def snapshot(self):
         with self.lock:
@@ -106,15 +172,72 @@ class Stats:
                 "skipped_ticks": self.skipped,
                 "total": self.total.summary(),
                 "tracks": {t: s.summary() for t, s in sorted(self.tracks.items())},
+                "segments": {
+                    dimension: {value: s.summary() for value, s in sorted(values.items())}
+                    for dimension, values in sorted(self.segments.items())
+                },
             }
 
 
-class Users:
-    """Simulated users and their cached login tokens."""
+def profile(user, seed=0):
+    """The user's attributes, the same for the same id and seed."""
+    rng = random.Random(f"{seed}:{user}")
+    kind = rng.choices(list(TYPES), weights=list(TYPES.values()))[0]
+    return {
+        "type": kind,
+        "level": rng.choices(range(1, 11), weights=LEVELS[kind])[0],
+        "active": rng.random() < ACTIVE[kind],
+        "internal": kind == "internal",
+        "region": rng.choices(list(REGIONS), weights=list(REGIONS.values()))[0],
+    }
 
-    def __init__(self, url, timeout):
+
+def _text(value):
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+class Population:
+    """Each user's attributes as request headers and as stats segments."""
+
+    def __init__(self, seed=0, targeting_spec=None):
+        self.seed = seed
+        self.targeting = targeting.Targeting(targeting_spec) if targeting_spec else None
+        self.known = {}
+
+    def of(self, user):
+        """``(headers, segments)`` of a user; computed once per user."""
+        found = self.known.get(user)
+        if found is None:
+            attributes = profile(user, self.seed)
+            where = targeting.DEFAULT_ATTRIBUTES
+            headers = {where["user_id"]["header"]: user}
+            headers.update({where[a]["header"]: _text(attributes[a]) for a in ATTRIBUTES})
+            segments = [(a, _text(attributes[a])) for a in ATTRIBUTES]
+            if self.targeting is not None:
+                # The rule does not depend on the weight; a user no rule matches is "none".
+                rule = self.targeting.decide({"headers": headers}, 100)[1]
+                segments.append(("rule", rule or "none"))
+            found = self.known[user] = (headers, segments)
+        return found
+
+
+def load_targeting(path):
+    """A targeting spec from a YAML or JSON file; ValueError naming its problems."""
+    with open(path) as handle:
+        spec = yaml.safe_load(handle)
+    errors = targeting.validate(spec, path)
+    if errors:
+        raise ValueError("; ".join(errors))
+    return spec
+
+
+class Users:
+    """Simulated users, their attributes and their cached login tokens."""
+
+    def __init__(self, url, timeout, population=None):
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.population = population or Population()
         self.tokens = {}
         self.lock = threading.Lock()
         self.local = threading.local()
@@ -125,7 +248,7 @@ class Users:
         return self.local.session
 
     def send(self, user, method, path, body=None, token=None):
-        headers = {"X-User-Id": user}
+        headers = dict(self.population.of(user)[0])
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return self.session().request(
@@ -159,7 +282,8 @@ class Users:
 def run(args, stop):
     rng = random.Random(args.seed)
     stats = Stats(args.seed)
-    users = Users(args.url, args.timeout)
+    population = Population(args.profile_seed, args.targeting)
+    users = Users(args.url, args.timeout, population)
     work = queue.Queue(maxsize=args.threads)
 
     def worker(local_rng):
@@ -173,7 +297,7 @@ def run(args, stop):
                 code, track = response.status_code, response.headers.get("X-Canary-Track", "none")
             except requests.RequestException:
                 code, track = 0, "none"
-            stats.add(user, track, code, time.monotonic() - started)
+            stats.add(user, track, code, time.monotonic() - started, population.of(user)[1])
 
     threads = [
         threading.Thread(target=worker, args=(random.Random(rng.random()),), daemon=True)
@@ -228,9 +352,18 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=10.0, help="per request, seconds")
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--profile-seed", type=int, default=0, help="draws the users' attributes")
+    parser.add_argument(
+        "--targeting", help="a targeting spec (YAML or JSON) to count users per rule"
+    )
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.users <= 0 or args.threads <= 0:
         parser.error("--rate, --users and --threads must be positive")
+    if args.targeting:
+        try:
+            args.targeting = load_targeting(args.targeting)
+        except (OSError, ValueError, yaml.YAMLError) as error:
+            parser.error(f"--targeting: {error}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -1,10 +1,12 @@
 """The sandbox frontend's release objects, as the demo, the tests and the benchmarks see them.
 
 Reads the ledger with the product's own parser, and puts the release objects back in
-their seed state between runs: no ledger, no lock, weight 0, no canary namespace,
-stable on 1.0.0 and ready.
+their seed state between runs: no ledger, no lock, every provider's traffic object as
+seeded (weight 0), no canary namespace, stable on 1.0.0 with its seeded replicas and ready.
 """
 
+import copy
+import glob
 import os
 import time
 
@@ -16,6 +18,11 @@ from sandbox.product import ledger as ledger_utils
 
 API = "http://127.0.0.1:16443"
 ROUTER = "http://127.0.0.1:18080"
+ROUTER_ADMIN = "http://127.0.0.1:18081"
+INVENTORY = os.path.join(PROJECT_ROOT, "inventories", "sandbox")
+# The traffic providers the inventory has a group for besides the default's configmap
+# (frontend_<provider>), in the order the tests and the benchmark go through them.
+PROVIDERS = ("gateway_api", "ingress_nginx", "istio", "openshift_route", "replicas")
 NAMESPACE = "yyc3-short-drama"
 CANARY_NAMESPACE = "yyc3-short-drama-canary"
 STABLE = "frontend-deployment"
@@ -24,6 +31,18 @@ LEDGER = "frontend-canary-ledger"
 LOCK = "frontend-canary-lock"
 SEED_IMAGE = "yyc3/short-drama-frontend:1.0.0"
 HEALTHY_IMAGE = "yyc3/short-drama-frontend:1.1.0"
+SEED_REPLICAS = 2
+MANIFESTS = os.path.join(PROJECT_ROOT, "sandbox", "manifests")
+# Every provider's traffic object: the ConfigMap and sandbox/manifests/providers/.
+TRAFFIC_SEEDS = [
+    os.path.join(MANIFESTS, "20-traffic-config.yaml"),
+    *sorted(glob.glob(os.path.join(MANIFESTS, "providers", "*.yaml"))),
+]
+# The kinds the providers rewrite; the other seeded objects are only recreated when gone
+# (a Service's spec gains server defaults, so it never equals its seed).
+REWRITTEN = ("ConfigMap", "Gateway", "HTTPRoute", "Ingress", "VirtualService", "Route")
+# With the openshift_route and replicas providers the canary runs beside stable.
+CANARY_SERVICE = "frontend-canary"
 
 # The plan runs ab -n 1000 -c 100 on health; in the sandbox, 150 logins, 10 at a time.
 # The sandbox inventory leaves it out (it would catch the analysis tests' faulty builds
@@ -40,15 +59,58 @@ LOAD_TEST = {
 }
 
 
+def _group_vars(group):
+    with open(os.path.join(INVENTORY, "group_vars", f"{group}.yml")) as handle:
+        return yaml.safe_load(handle)
+
+
+def _merged(base, change):
+    """``change`` merged into ``base`` as Ansible's combine(recursive=True) merges."""
+    result = copy.deepcopy(base)
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def provider_spec(provider):
+    """The release spec of the inventory's group frontend_<provider>, as Ansible builds it
+    (group_vars/frontend_providers.yml), or the default host's for its own provider
+    (configmap); every stage's bake is still a template."""
+    spec = _group_vars("frontend")["canary"]
+    if provider == spec["traffic"]["provider"]:
+        return spec
+    change = _group_vars(f"frontend_{provider}")["canary_sandbox_provider"]
+    spec = _merged(spec, change)
+    spec["traffic"] = copy.deepcopy(change["traffic"])
+    return spec
+
+
 def spec_with_load_test(bake):
     """The sandbox inventory's release spec with LOAD_TEST added and every stage's bake set."""
-    path = os.path.join(PROJECT_ROOT, "inventories", "sandbox", "group_vars", "frontend.yml")
-    with open(path) as handle:
-        spec = yaml.safe_load(handle)["canary"]
+    spec = _group_vars("frontend")["canary"]
     for stage in spec["stages"]:
         stage["bake"] = bake
     spec["validation"]["load"] = LOAD_TEST
     return spec
+
+
+def traffic_seeds():
+    """The traffic objects as ``sandbox up`` seeds them."""
+    objects = []
+    for path in TRAFFIC_SEEDS:
+        with open(path) as handle:
+            objects += [obj for obj in yaml.safe_load_all(handle) if obj]
+    return objects
+
+
+def _content(obj):
+    """What a writer of the object changes: everything but the system metadata and status."""
+    meta = obj.get("metadata") or {}
+    kept = {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+    return kept, meta.get("labels") or {}, meta.get("annotations") or {}
 
 
 def wait_for(what, check, timeout=180, interval=0.2):
@@ -103,13 +165,31 @@ class Release:
             and status.get("readyReplicas") == deployment["spec"]["replicas"]
         )
 
+    def restore(self, seed):
+        """Put one object back as seeded (created when missing); True when it had to."""
+        meta = seed["metadata"]
+        current = self.api.get(seed["kind"], meta["namespace"], meta["name"])
+        if current is None:
+            self.api.create(seed)
+            return True
+        if seed["kind"] not in REWRITTEN or _content(current) == _content(seed):
+            return False
+        body = copy.deepcopy(seed)
+        body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        self.api.replace(body)
+        return True
+
     def reset(self):
         """Back to the seed state, and wait until it is live."""
         self.api.delete("ConfigMap", NAMESPACE, LEDGER)
         self.api.delete("Lease", NAMESPACE, LOCK)
-        self.set_weight(0)
+        for seed in traffic_seeds():
+            self.restore(seed)
         self.api.delete("Namespace", None, CANARY_NAMESPACE)
-        if self.stable_image() != SEED_IMAGE:
+        self.api.delete("Deployment", NAMESPACE, CANARY)
+        self.api.delete("Service", NAMESPACE, CANARY_SERVICE)
+        spec = self.stable()["spec"]
+        if spec["template"]["spec"]["containers"][0]["image"] != SEED_IMAGE:
             containers = [{"name": "frontend", "image": SEED_IMAGE}]
             self.api.strategic_merge_patch(
                 "Deployment",
@@ -117,8 +197,16 @@ class Release:
                 STABLE,
                 {"spec": {"template": {"spec": {"containers": containers}}}},
             )
+        if spec.get("replicas") != SEED_REPLICAS:
+            self.api.merge_patch(
+                "Deployment", NAMESPACE, STABLE, {"spec": {"replicas": SEED_REPLICAS}}
+            )
         wait_for(
             "the canary namespace to go",
             lambda: self.api.get("Namespace", None, CANARY_NAMESPACE) is None,
+        )
+        wait_for(
+            "the canary pods beside stable to go",
+            lambda: not self.api.list("Pod", NAMESPACE, label_selector="track=canary"),
         )
         wait_for("stable to be ready", self.stable_ready)

@@ -1,23 +1,36 @@
 """The router's per-request decision: which track, and which backend of that track.
 
-Semantics follow ingress-nginx canary-by-header: ``always`` forces the canary,
-``never`` forces stable, any other value falls through to the weight. The weight is
+Without a targeting spec the semantics follow ingress-nginx canary-by-header: ``always``
+forces the canary, ``never`` forces stable, any other value falls through to the weight,
 applied with the project's own sticky bucketing (``module_utils/bucketing.py``), so a
-user who saw the canary at 5 % still sees it at 20 %, as in the playbooks.
+user who saw the canary at 5 % still sees it at 20 %, as in the playbooks. When the
+traffic object carries a targeting spec (the configmap provider publishes it), each
+request is decided by ``module_utils/targeting.py``, the code behind the playbooks'
+``canary_target`` filter, so what the router does is what the filter says.
 """
 
 import dataclasses
 import http.cookies
 import importlib.util
 import itertools
+import logging
 import pathlib
 import threading
 import uuid
 
-_BUCKETING_PATH = pathlib.Path(__file__).resolve().parent.parent / "module_utils" / "bucketing.py"
-_spec = importlib.util.spec_from_file_location("canary_bucketing", _BUCKETING_PATH)
-bucketing = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bucketing)
+_MODULE_UTILS = pathlib.Path(__file__).resolve().parent.parent / "module_utils"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"canary_{name}", _MODULE_UTILS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bucketing = _load("bucketing")
+targeting = _load("targeting")
+LOG = logging.getLogger("sandbox.routing")
 
 STABLE, CANARY = "stable", "canary"
 
@@ -30,20 +43,22 @@ class Choice:
     status: int = 0
 
 
+def cookies_of(cookie_header):
+    """The request's cookies by name; a header that does not parse gives none."""
+    cookies = http.cookies.SimpleCookie()
+    try:
+        cookies.load(cookie_header or "")
+    except http.cookies.CookieError:
+        return {}
+    return {name: morsel.value for name, morsel in cookies.items()}
+
+
 def user_id(headers, cookie_header):
     """``X-User-Id``, else cookie ``user_id``, else a fresh random id (pure weight split)."""
     explicit = (headers.get("X-User-Id") or "").strip()
     if explicit:
         return explicit
-    if cookie_header:
-        cookies = http.cookies.SimpleCookie()
-        try:
-            cookies.load(cookie_header)
-        except http.cookies.CookieError:
-            cookies = {}
-        if "user_id" in cookies and cookies["user_id"].value:
-            return cookies["user_id"].value
-    return uuid.uuid4().hex
+    return cookies_of(cookie_header).get("user_id") or uuid.uuid4().hex
 
 
 def forced_track(header_value):
@@ -65,6 +80,59 @@ def choose(user, weight, forced, canary_ready):
     if weight > 0 and bucketing.in_canary(user, weight) and canary_ready:
         return Choice(CANARY)
     return Choice(STABLE)
+
+
+# The last targeting spec seen and its Targeting (None when invalid) with its error:
+# a reader hands over a new spec at most once a poll, so one slot is the whole cache.
+_compiled = (None, None, None)
+
+
+def _targeting_of(spec):
+    """The Targeting of ``spec``, or None when it is invalid (logged once per problem)."""
+    global _compiled
+    cached, compiled, error = _compiled
+    if cached is spec:
+        return compiled
+    try:
+        compiled, problem = targeting.Targeting(spec), None
+    except ValueError as invalid:
+        compiled, problem = None, str(invalid)
+        if problem != error:
+            LOG.warning("targeting spec refused, every request to stable: %s", problem)
+    _compiled = (spec, compiled, problem)
+    return compiled
+
+
+def route(rules, headers, cookie_header, canary_ready):
+    """Pick the track for one request under ``rules`` (a reader's ``TrafficRules``).
+
+    With ``rules.targeting`` the targeting spec decides (a request without a user id
+    gets a random one, as without a spec); an invalid spec sends every request to stable,
+    forced ones included, as a broken traffic object does. Otherwise the forcing header
+    and the weight decide (``choose``).
+    """
+    spec = rules.targeting
+    if not spec:
+        return choose(
+            user_id(headers, cookie_header),
+            rules.weight,
+            forced_track(headers.get(rules.canary_header)),
+            canary_ready,
+        )
+    compiled = _targeting_of(spec)
+    if compiled is None:
+        return Choice(STABLE)
+    request = {
+        "headers": dict(headers.items()),
+        "cookies": cookies_of(cookie_header),
+        "user_id": uuid.uuid4().hex,
+    }
+    decision = compiled.explain(request, rules.weight)
+    if decision["track"] == STABLE:
+        return Choice(STABLE)
+    if canary_ready:
+        return Choice(CANARY)
+    return Choice(CANARY, 503) if decision["forced"] else Choice(STABLE)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,69 +1,52 @@
 """Readers of live traffic objects: what share of users the canary gets, and how to force it.
 
-One small reader per kind of traffic object, picked by ``traffic.provider`` in the
-router config, each returning ``TrafficRules``. The ConfigMap provider is the seed's
-behaviour (ConfigMap ``traffic-config``, key ``canary_percentage``); Gateway API
-HTTPRoute, canary Ingress, Istio VirtualService and OpenShift Route readers slot into
-``READERS`` the same way.
+One reader per kind of traffic object (``sandbox/readers/``), picked by
+``traffic.provider`` in the router config and configured by the section named after
+it, each returning ``TrafficRules``:
 
-Fail closed: a missing object or a value that is not an integer in 0..100 means
-weight 0, and the reason is logged once per distinct problem.
+- ``configmap``: ConfigMap ``traffic-config``, key ``canary_percentage`` (the seed's);
+- ``gateway_api``: HTTPRoute ``frontend`` (backendRefs weights, header matches);
+- ``ingress_nginx``: the canary Ingress beside Ingress ``frontend`` (annotations);
+- ``istio``: VirtualService ``frontend`` (route weights, header matches);
+- ``openshift_route``: Route ``frontend`` (spec.to and alternateBackends weights);
+- ``replicas``: no object, the share of ready pods.
+
+Fail closed: a missing object, or one the real controller would refuse, sends every
+request to stable (weight 0), and the router logs the reason once per distinct problem.
 """
 
-import dataclasses
-import logging
+from sandbox.readers.configmap import ConfigMapReader
+from sandbox.readers.gateway_api import HTTPRouteReader
+from sandbox.readers.ingress_nginx import IngressReader
+from sandbox.readers.istio import VirtualServiceReader
+from sandbox.readers.openshift_route import RouteReader
+from sandbox.readers.replicas import ReplicasReader
+from sandbox.readers.rules import DEFAULT_HEADER, Tracks, TrafficRules, parse_weight
 
-LOG = logging.getLogger("sandbox.traffic")
-DEFAULT_HEADER = "X-Canary"
+__all__ = ["DEFAULT_HEADER", "READERS", "TrafficRules", "make_reader", "parse_weight"]
 
-
-@dataclasses.dataclass(frozen=True)
-class TrafficRules:
-    """The canary weight (0..100) and the header that forces a track (always/never)."""
-
-    weight: int = 0
-    canary_header: str = DEFAULT_HEADER
-    problem: str = ""
-
-
-def parse_weight(raw):
-    """Return (weight, problem): an int in 0..100, or 0 with the reason it was refused."""
-    text = str(raw).strip() if raw is not None else ""
-    try:
-        weight = int(text)
-    except ValueError:
-        return 0, f"canary weight {raw!r} is not an integer; using 0"
-    if not 0 <= weight <= 100:
-        return 0, f"canary weight {weight} is outside 0..100; using 0"
-    return weight, ""
+READERS = {
+    "configmap": ConfigMapReader,
+    "gateway_api": HTTPRouteReader,
+    "ingress_nginx": IngressReader,
+    "istio": VirtualServiceReader,
+    "openshift_route": RouteReader,
+    "replicas": ReplicasReader,
+}
+DEFAULT_BACKENDS = {
+    "stable": {"namespace": "yyc3-short-drama", "service": "frontend"},
+    "canary": {"namespace": "yyc3-short-drama-canary", "service": "frontend-canary"},
+}
 
 
-class ConfigMapReader:
-    """Weight from a key of a ConfigMap; the forced-routing header comes from the config."""
+def make_reader(traffic_config, backends=None):
+    """Build the reader named by ``provider`` from its own section of the config.
 
-    kind = "ConfigMap"
-
-    def __init__(self, settings):
-        self.namespace = settings.get("namespace", "yyc3-short-drama")
-        self.name = settings.get("name", "traffic-config")
-        self.key = settings.get("key", "canary_percentage")
-        self.header = settings.get("header", DEFAULT_HEADER)
-
-    def read(self, client):
-        configmap = client.get("ConfigMap", self.namespace, self.name)
-        if configmap is None:
-            problem = f"ConfigMap {self.namespace}/{self.name} not found; using weight 0"
-            return TrafficRules(0, self.header, problem)
-        weight, problem = parse_weight((configmap.get("data") or {}).get(self.key))
-        return TrafficRules(weight, self.header, problem)
-
-
-READERS = {"configmap": ConfigMapReader}
-
-
-def make_reader(traffic_config):
-    """Build the reader named by ``provider`` from its own section of the config."""
+    ``backends`` are the router's two Services (track -> namespace and service): the
+    readers map the object's Service references onto them.
+    """
     provider = traffic_config.get("provider", "configmap")
     if provider not in READERS:
         raise ValueError(f"traffic.provider {provider!r} is not one of {sorted(READERS)}")
-    return READERS[provider](traffic_config.get(provider) or {})
+    tracks = Tracks(backends or DEFAULT_BACKENDS)
+    return READERS[provider](traffic_config.get(provider) or {}, tracks)

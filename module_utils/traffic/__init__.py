@@ -2,8 +2,23 @@
 
 from ansible.module_utils.traffic.base import TrafficError
 from ansible.module_utils.traffic.configmap import ConfigMapTraffic
+from ansible.module_utils.traffic.gateway_api import GatewayApiTraffic
+from ansible.module_utils.traffic.ingress_nginx import IngressNginxTraffic
+from ansible.module_utils.traffic.istio import IstioTraffic
+from ansible.module_utils.traffic.openshift_route import OpenShiftRouteTraffic
+from ansible.module_utils.traffic.replicas import ReplicasTraffic
 
-PROVIDERS = {provider.name: provider for provider in (ConfigMapTraffic,)}
+PROVIDERS = {
+    provider.name: provider
+    for provider in (
+        ConfigMapTraffic,
+        GatewayApiTraffic,
+        IngressNginxTraffic,
+        IstioTraffic,
+        OpenShiftRouteTraffic,
+        ReplicasTraffic,
+    )
+}
 
 
 def make_provider(cluster, provider, options, namespace):

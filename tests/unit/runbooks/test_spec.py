@@ -16,6 +16,7 @@ def test_good_spec_is_completed_with_defaults():
         "name": "traffic-config",
         "key": "canary_percentage",
         "namespace": "yyc3-short-drama",
+        "targeting_key": "targeting",
     }
     assert [s["bake_seconds"] for s in spec["stages"]] == [10.0] * 4
     assert spec["analysis"]["interval_seconds"] == 2.0

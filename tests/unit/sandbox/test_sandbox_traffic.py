@@ -48,5 +48,5 @@ def test_configmap_reader_fails_closed_when_missing_or_garbled():
 
 
 def test_unknown_provider_is_refused_with_the_known_ones():
-    with pytest.raises(ValueError, match="configmap"):
-        traffic.make_reader({"provider": "istio"})
+    with pytest.raises(ValueError, match=r"configmap.*gateway_api.*istio.*replicas"):
+        traffic.make_reader({"provider": "haproxy"})
