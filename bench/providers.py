@@ -57,7 +57,7 @@ def run(name, provider, *args, as_json=False):
     """A playbook for the provider's hosts; its JSON callback output when ``as_json``."""
     env = {**os.environ, "ANSIBLE_CONFIG": os.path.join(PROJECT_ROOT, "ansible.cfg")}
     if as_json:
-        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
+        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     result = subprocess.run(
         [
             os.path.join(PROJECT_ROOT, ".venv", "bin", "ansible-playbook"),
