@@ -111,7 +111,7 @@ from ansible.module_utils.analysis.compare import compare
 from ansible.module_utils.analysis.measure import measure
 from ansible.module_utils.bake import Limits, bake
 from ansible.module_utils.cluster import Cluster, with_auth_options
-from ansible.module_utils.ledger import LedgerError, require_active
+from ansible.module_utils.ledger import LedgerError, conclude_stage, require_active, stage_status
 from ansible.module_utils.lock import LockHeld
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
@@ -233,32 +233,16 @@ def main():
     except LedgerError as err:
         module.fail_json(msg=f"Stage {number} ({stage['weight']}%) stopped: {err}")
 
-    stage_status = {"pass": "passed", "hold": "held"}.get(result["verdict"], "failed")
-
-    def conclude(state):
-        state["stage_status"] = stage_status
-        if stage_status != "passed":
-            # Waits for a decision: rolled back (by the caller after a failure), or the
-            # stage run again.
-            state["status"] = "paused"
-            state["reason"] = f"stage {number} {stage_status}: {result['reason']}"
-        return {
-            "event": f"stage_{stage_status}",
-            "stage": number,
-            "weight": stage["weight"],
-            "failed_checks": result["failed_checks"],
-            "reason": result["reason"],
-        }
-
-    ledger.update(conclude)
+    ledger.update(lambda state: conclude_stage(state, number, stage["weight"], result))
     if result["verdict"] != "pass":
         # Every measurement is in the ledger; the failure shows the decision that ended it.
-        what = "is held" if stage_status == "held" else "failed its analysis"
+        held = stage_status(result["verdict"]) == "held"
+        what = "is held" if held else "failed its analysis"
         module.fail_json(
             msg=f"Stage {number} ({stage['weight']}%) {what}: {result['reason']}",
             changed=True,
             stage=number,
-            held=stage_status == "held",
+            held=held,
             verdict=result["verdict"],
             failed_checks=result["failed_checks"],
             reason=result["reason"],

@@ -140,6 +140,34 @@ def begin_stage(state, stage, weight, previous_weight):
     }
 
 
+STAGE_STATUSES = {"pass": "passed", "hold": "held"}
+
+
+def stage_status(verdict):
+    """The stage's status after a bake with ``verdict``: passed, held or failed."""
+    return STAGE_STATUSES.get(verdict, "failed")
+
+
+def conclude_stage(state, stage, weight, result):
+    """Record the end of ``stage``'s bake (``result`` as ``bake.bake`` returns it).
+
+    A stage that did not pass leaves the release paused, waiting for a decision: rolled
+    back (by the caller after a failure), or the stage run again. Returns the event.
+    """
+    status = stage_status(result["verdict"])
+    state["stage_status"] = status
+    if status != "passed":
+        state["status"] = "paused"
+        state["reason"] = f"stage {stage} {status}: {result['reason']}"
+    return {
+        "event": f"stage_{status}",
+        "stage": stage,
+        "weight": weight,
+        "failed_checks": result["failed_checks"],
+        "reason": result["reason"],
+    }
+
+
 def require_active(state):
     """Raise LedgerError unless a release is in progress."""
     if state["status"] not in ACTIVE_STATUSES:

@@ -12,7 +12,7 @@ import math
 from ansible.module_utils.analysis import policy
 from ansible.module_utils.analysis.judge import error, judge
 from ansible.module_utils.bake import Limits, bake
-from ansible.module_utils.ledger import Ledger, begin_stage, start_release
+from ansible.module_utils.ledger import Ledger, begin_stage, conclude_stage, start_release
 from ansible.module_utils.spec import validate_release
 from canary_bake import measurement_event
 
@@ -177,22 +177,7 @@ class Recorder:
 
     def _conclude(self, number, stage, result):
         """canary_bake's conclusion of the stage."""
-        stage_status = {"pass": "passed", "hold": "held"}.get(result["verdict"], "failed")
-
-        def conclude(state):
-            state["stage_status"] = stage_status
-            if stage_status != "passed":
-                state["status"] = "paused"
-                state["reason"] = f"stage {number} {stage_status}: {result['reason']}"
-            return {
-                "event": f"stage_{stage_status}",
-                "stage": number,
-                "weight": stage["weight"],
-                "failed_checks": result["failed_checks"],
-                "reason": result["reason"],
-            }
-
-        self.ledger.update(conclude)
+        self.ledger.update(lambda state: conclude_stage(state, number, stage["weight"], result))
 
     def resume(self):
         """canary_state action=start on a release in progress (a re-run)."""

@@ -9,6 +9,8 @@ from ansible.module_utils.ledger import (
     _size,
     begin_stage,
     compact,
+    conclude_stage,
+    empty_state,
     next_stage,
     start_release,
 )
@@ -190,3 +192,23 @@ def test_running_a_held_stage_again_ends_the_pause():
         "baking",
         "",
     )
+
+
+@pytest.mark.parametrize(
+    ("verdict", "status", "stage_status"),
+    [("pass", "progressing", "passed"), ("hold", "paused", "held"), ("fail", "paused", "failed")],
+)
+def test_conclude_stage_pauses_a_stage_that_did_not_pass(verdict, status, stage_status):
+    state = {**empty_state("frontend"), "status": "progressing", "stage": 2, "weight": 20}
+    result = {"verdict": verdict, "reason": "error_rate = 0.03 > max 0.01", "failed_checks": 1}
+    event = conclude_stage(state, 2, 20, result)
+    assert (state["status"], state["stage_status"]) == (status, stage_status)
+    assert event == {
+        "event": f"stage_{stage_status}",
+        "stage": 2,
+        "weight": 20,
+        "failed_checks": 1,
+        "reason": "error_rate = 0.03 > max 0.01",
+    }
+    expected_reason = "" if verdict == "pass" else f"stage 2 {stage_status}: {result['reason']}"
+    assert state["reason"] == expected_reason
