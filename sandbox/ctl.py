@@ -1,23 +1,27 @@
 """``python -m sandbox up|down|status|wait-ready|router``: the sandbox as one command.
 
-``up`` starts, each detached with a PID file and a log under the state dir: the API
-server, then (after seeding it from ``sandbox/manifests/``) the kubelet, the router,
-Prometheus and the load generator; then it waits until the stable Deployment is ready,
-the router answers through to stable and Prometheus has scraped the apps. If anything
-fails on the way, what was started is stopped again and the error is printed.
-``down`` stops everything by PID, app processes included, and is idempotent.
-``--traffic PROVIDER`` picks the router's traffic provider (default ``configmap``);
-``router --traffic PROVIDER`` restarts only the router with another one, on the same
-ports, stopping the running router by its PID.
+``up`` starts, each detached with a PID file and a log under the state dir: the real
+Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler; ``sandbox.kube``), building its binaries first when they are not
+cached; then it installs the CRDs and RBAC, writes the kubeconfigs, seeds the cluster
+from ``sandbox/manifests/`` and starts the node agent, the router, Prometheus and
+the load generator; then it waits until the stable Deployment is ready, the router
+answers through to stable and Prometheus has scraped the apps. If anything fails on
+the way, what was started is stopped again and the error is printed. Every ``up``
+starts a new, empty cluster. ``down`` stops everything by PID, app processes
+included, removes the pod network and is idempotent. ``--traffic PROVIDER`` picks the
+router's traffic provider (default ``configmap``); ``router --traffic PROVIDER``
+restarts only the router with another one, on the same ports, stopping the running
+router by its PID.
 
-Ports come from flags, else the environment (``SANDBOX_API_PORT``,
-``SANDBOX_ROUTER_PORT``, ``SANDBOX_ROUTER_ADMIN_PORT``, ``SANDBOX_PROMETHEUS_PORT``),
-else the defaults. ``up`` records them in ``<state-dir>/state.json`` so that the other
-commands find the running sandbox without repeating them.
+Ports come from flags, else the environment (``SANDBOX_API_PORT``, ...), else the
+defaults. ``up`` records them in ``<state-dir>/state.json`` so that the other commands
+find the running sandbox without repeating them.
 """
 
 import argparse
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -27,9 +31,12 @@ import time
 import requests
 import yaml
 
-from sandbox import kubeapi, procs, prometheus, traffic
+from sandbox import kubeapi, procs, prometheus, state, traffic
+from sandbox.kube import bootstrap, controlplane
+from sandbox.kube.controlplane import ControlPlane, ControlPlaneError
+from sandbox.node.podnet import PodNetwork, PodNetworkError
 
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROJECT_ROOT = state.PROJECT_ROOT
 MANIFESTS = os.path.join(PROJECT_ROOT, "sandbox", "manifests")
 # The objects of the other traffic providers. Apart from manifests/*.yaml because the kind
 # scenario applies those to a real cluster, which need not serve these kinds.
@@ -37,6 +44,15 @@ PROVIDER_MANIFESTS = os.path.join(MANIFESTS, "providers")
 ROUTER_CONFIG = os.path.join(PROJECT_ROOT, "sandbox", "router.yaml")
 PORTS = {  # setting -> (flag, environment variable, default, what listens there)
     "api_port": ("--api-port", "SANDBOX_API_PORT", 16443, "API server"),
+    "etcd_port": ("--etcd-port", "SANDBOX_ETCD_PORT", 16379, "etcd"),
+    "etcd_peer_port": ("--etcd-peer-port", "SANDBOX_ETCD_PEER_PORT", 16380, "etcd peer"),
+    "controller_manager_port": (
+        "--controller-manager-port",
+        "SANDBOX_CONTROLLER_MANAGER_PORT",
+        16257,
+        "controller-manager",
+    ),
+    "scheduler_port": ("--scheduler-port", "SANDBOX_SCHEDULER_PORT", 16259, "scheduler"),
     "router_port": ("--router-port", "SANDBOX_ROUTER_PORT", 18080, "router"),
     "router_admin_port": (
         "--router-admin-port",
@@ -46,8 +62,10 @@ PORTS = {  # setting -> (flag, environment variable, default, what listens there
     ),
     "prometheus_port": ("--prometheus-port", "SANDBOX_PROMETHEUS_PORT", 19090, "Prometheus"),
 }
-# Start order; ``down`` goes the other way, so the kubelet can still delete its pods.
-COMPONENTS = ("apiserver", "kubelet", "router", "prometheus", "loadgen")
+DEFAULT_POD_CIDR = "10.244.0.0/24"
+# Started after the control plane, in this order; ``down`` goes the other way, so the
+# node agent stops its pods before the control plane goes.
+COMPONENTS = ("node", "router", "prometheus", "loadgen")
 SERVERS = COMPONENTS[:-1]  # the load generator may end by itself
 STABLE = ("yyc3-short-drama", "frontend-deployment")
 # The stable Service through its service proxy path: stable whatever the router's provider.
@@ -59,11 +77,17 @@ class SandboxError(Exception):
 
 
 class Sandbox:
-    def __init__(self, state_dir, ports, traffic_provider="configmap"):
-        self.state_dir = os.path.abspath(os.path.join(PROJECT_ROOT, state_dir))
+    def __init__(self, state_dir, ports, traffic_provider="configmap", pod_cidr=None):
+        self.state_dir = state.state_dir(state_dir)
         self.ports = ports
         self.traffic = traffic_provider
-        self.api = f"http://127.0.0.1:{ports['api_port']}"
+        self.control_plane = ControlPlane(self.state_dir, ports)
+        self.api = self.control_plane.server
+        digest = hashlib.sha256(self.state_dir.encode()).hexdigest()[:8]
+        self.network = PodNetwork(
+            f"canary-sbx-{digest}",
+            pod_cidr or os.environ.get("SANDBOX_POD_CIDR") or DEFAULT_POD_CIDR,
+        )
         self.python_env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(
@@ -84,13 +108,17 @@ class Sandbox:
     def running(self, name):
         return procs.running(self.pid(name), self.marker(name))
 
+    def admin(self, timeout=5.0):
+        return kubeapi.Client.from_kubeconfig(self.path(state.ADMIN_KUBECONFIG), timeout)
+
     def app_pids(self):
         return [procs.read_pid(p) for p in glob.glob(self.path("pids", "apps", "*.pid"))]
 
     # -- up -------------------------------------------------------------------------
 
     def up(self, load, timeout):
-        live = [name for name in COMPONENTS if self.running(name)]
+        live = [n for n in controlplane.COMPONENTS if self.control_plane.running(n)]
+        live += [name for name in COMPONENTS if self.running(name)]
         if live:
             raise SandboxError(
                 f"a sandbox already runs from {self.state_dir} ({', '.join(live)}); "
@@ -105,24 +133,41 @@ class Sandbox:
                 raise SandboxError(
                     f"port {port} for the {what} is already in use; pick another with {flag}"
                 )
-        for sub in ("pids/apps", "logs/apps", "file_sd", "prometheus"):
+        # A new cluster every time: nothing of an earlier run's objects survives.
+        shutil.rmtree(self.path("etcd"), ignore_errors=True)
+        for sub in ("pids/apps", "logs", "prometheus", "tokens"):
             os.makedirs(self.path(sub), exist_ok=True)
         self.write_state(started=time.time())
-        self.write_kubeconfig()
         try:
             self.start_all(binary, load, timeout)
+        except (ControlPlaneError, PodNetworkError, kubeapi.ApiError) as error:
+            self.down()
+            raise SandboxError(str(error)) from None
         except BaseException:
             self.down()
             raise
 
     def start_all(self, binary, load, timeout):
         ports = self.ports
-        self.start_module("apiserver", "--port", ports["api_port"], "--pods-from-kubelet")
-        self.wait("API server", self.api_answers, 20)
+        self.control_plane.start(timeout=max(60.0, timeout), log=print)
+        self.network.create()
+        tokens = bootstrap.bootstrap(self.admin(timeout=30.0))
+        self.write_identities(tokens)
         self.seed()
-        self.start_module("kubelet", "--apiserver", self.api, "--state-dir", self.state_dir)
+        self.start_module(
+            "node",
+            *("--kubeconfig", self.control_plane.path("kubeconfigs", "node")),
+            *("--state-dir", self.state_dir, "--netns", self.network.name),
+            *("--pod-cidr", str(self.network.network)),
+        )
         self.start_router()
-        config = prometheus.write_config(self.state_dir, ports["router_admin_port"])
+        config = prometheus.write_config(
+            self.state_dir,
+            ports["router_admin_port"],
+            self.api,
+            self.control_plane.ca_path,
+            self.path("tokens", "prometheus"),
+        )
         self.start(
             "prometheus",
             prometheus.command(binary, config, self.state_dir, ports["prometheus_port"]),
@@ -136,22 +181,40 @@ class Sandbox:
                 *("--stats-file", self.path("loadgen-stats.json")),
             )
 
+    def write_identities(self, tokens):
+        """The runbooks' kubeconfig, the router's, and Prometheus' token file."""
+        ca = self.control_plane.ca_path
+        controlplane.write_yaml(
+            self.path(state.RUNBOOKS_KUBECONFIG),
+            controlplane.kubeconfig(
+                self.api, ca, {"token": tokens[bootstrap.RUNBOOKS]}, namespace=STABLE[0]
+            ),
+        )
+        controlplane.write_yaml(
+            self.path("kubeconfigs", "router"),
+            controlplane.kubeconfig(self.api, ca, {"token": tokens[bootstrap.ROUTER]}),
+        )
+        with open(os.open(self.path("tokens", "prometheus"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            handle.write(tokens[bootstrap.PROMETHEUS])
+
     def write_state(self, **extra):
         """Record the ports and the traffic provider for the commands that come later."""
         path = self.path("state.json")
+        os.makedirs(self.state_dir, exist_ok=True)
         try:
             with open(path) as handle:
-                state = json.load(handle)
+                recorded = json.load(handle)
         except (OSError, ValueError):
-            state = {}
-        state.update(extra, ports=self.ports, traffic=self.traffic)
+            recorded = {}
+        recorded.update(extra, ports=self.ports, traffic=self.traffic)
         with open(path, "w") as handle:
-            json.dump(state, handle, indent=1)
+            json.dump(recorded, handle, indent=1)
 
     def start_router(self):
         self.start_module(
             "router",
-            *("--config", ROUTER_CONFIG, "--apiserver", self.api, "--traffic", self.traffic),
+            *("--config", ROUTER_CONFIG, "--kubeconfig", self.path("kubeconfigs", "router")),
+            *("--traffic", self.traffic),
             *("--port", self.ports["router_port"], "--admin-port", self.ports["router_admin_port"]),
         )
 
@@ -161,7 +224,7 @@ class Sandbox:
         Seeds first (existing objects are kept), so that a sandbox started before a
         provider's objects were added to the manifests gets them too.
         """
-        if not self.running("apiserver"):
+        if not self.control_plane.running("kube-apiserver"):
             raise SandboxError(f"no sandbox runs from {self.state_dir}; run `python -m sandbox up`")
         self.seed()
         if self.running("router"):
@@ -190,11 +253,11 @@ class Sandbox:
         time.sleep(0.1)
         if not self.running(name):
             log = self.path("logs", name + ".log")
-            raise SandboxError(f"{name} exited at start; see {log}:\n{tail(log)}")
+            raise SandboxError(f"{name} exited at start; see {log}:\n{procs.tail(log)}")
 
     def seed(self):
         """Create every object in ``sandbox/manifests/``; existing ones are kept."""
-        client = kubeapi.Client(self.api)
+        client = self.admin()
         paths = sorted(glob.glob(os.path.join(MANIFESTS, "*.yaml")))
         for path in paths + sorted(glob.glob(os.path.join(PROVIDER_MANIFESTS, "*.yaml"))):
             with open(path) as handle:
@@ -208,23 +271,6 @@ class Sandbox:
                             raise SandboxError(
                                 f"seeding {os.path.basename(path)}: {error}"
                             ) from None
-
-    def write_kubeconfig(self):
-        kubeconfig = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "sandbox", "cluster": {"server": self.api}}],
-            "users": [{"name": "sandbox", "user": {}}],
-            "contexts": [
-                {
-                    "name": "sandbox",
-                    "context": {"cluster": "sandbox", "user": "sandbox", "namespace": STABLE[0]},
-                }
-            ],
-            "current-context": "sandbox",
-        }
-        with open(self.path("kubeconfig"), "w") as handle:
-            yaml.safe_dump(kubeconfig, handle, sort_keys=False)
 
     # -- readiness ------------------------------------------------------------------
 
@@ -246,10 +292,10 @@ class Sandbox:
                 pid_file = self.path("pids", name + ".pid")
                 if os.path.exists(pid_file) and not self.running(name):
                     log = self.path("logs", name + ".log")
-                    raise SandboxError(f"{name} stopped; see {log}:\n{tail(log)}")
+                    raise SandboxError(f"{name} stopped; see {log}:\n{procs.tail(log)}")
             try:
                 ok, last = check()
-            except requests.RequestException as error:
+            except (requests.RequestException, kubeapi.ApiError, OSError) as error:
                 ok, last = False, str(error)
             if ok:
                 return
@@ -257,11 +303,10 @@ class Sandbox:
         raise SandboxError(f"timed out waiting for: {what} ({last})")
 
     def api_answers(self):
-        response = requests.get(self.api + "/version", timeout=1)
-        return response.status_code == 200, f"HTTP {response.status_code}"
+        return self.control_plane.healthy("kube-apiserver")
 
     def stable_ready(self):
-        deployment = kubeapi.Client(self.api, timeout=2).get("Deployment", *STABLE)
+        deployment = self.admin(timeout=2).get("Deployment", *STABLE)
         if deployment is None:
             return False, "Deployment not found"
         wanted = deployment["spec"].get("replicas", 1)
@@ -293,7 +338,7 @@ class Sandbox:
         for name in reversed(COMPONENTS):
             pid_file = self.path("pids", name + ".pid")
             if self.running(name):
-                grace = 10.0 if name == "kubelet" else 5.0
+                grace = 15.0 if name == "node" else 5.0
                 procs.stop([(self.pid(name), self.marker(name))], grace=grace)
                 stopped.append(name)
             if os.path.exists(pid_file):
@@ -302,18 +347,26 @@ class Sandbox:
         procs.stop([(procs.read_pid(p), "sandbox.app") for p in app_files], grace=3.0)
         for path in app_files:
             os.unlink(path)
+        stopped += self.control_plane.stop()
+        if self.network.exists():
+            try:
+                self.network.delete()
+            except PodNetworkError as error:
+                print(f"sandbox down: {error}", file=sys.stderr)
         return stopped
 
     def status(self):
         lines = []
-        for name in COMPONENTS:
-            pid = self.pid(name)
-            state = "running" if self.running(name) else ("stopped" if pid else "not started")
-            lines.append(f"{name:<11} {state:<12} pid {pid or '-'}")
+        for name in (*controlplane.COMPONENTS, *COMPONENTS):
+            owner = self.control_plane if name in controlplane.COMPONENTS else self
+            pid = owner.pid(name)
+            up = owner.running(name)
+            lines.append(f"{name:<24} {'running' if up else ('stopped' if pid else 'not started'):<12} pid {pid or '-'}")
         apps = [pid for pid in self.app_pids() if procs.running(pid, "sandbox.app")]
-        lines.append(f"{'apps':<11} {len(apps)} processes")
+        lines.append(f"{'pods':<24} {len(apps)} processes")
         ports = ", ".join(f"{PORTS[k][3]} {v}" for k, v in self.ports.items())
         lines.append(f"ports: {ports}")
+        lines.append(f"pod network: {self.network.network} in netns {self.network.name}")
         if self.running("router"):
             try:
                 lines.append(f"router: {requests.get(self.admin_url('/state'), timeout=2).json()}")
@@ -322,18 +375,10 @@ class Sandbox:
         return "\n".join(lines)
 
 
-def tail(path, lines=15):
-    try:
-        with open(path, errors="replace") as handle:
-            return "".join(handle.readlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 def recorded_state(state_dir):
     """What ``up`` (or ``router``) wrote in ``state.json``; empty when nothing did."""
     try:
-        with open(os.path.join(PROJECT_ROOT, state_dir, "state.json")) as handle:
+        with open(os.path.join(state.state_dir(state_dir), "state.json")) as handle:
             return json.load(handle)
     except (OSError, ValueError):
         return {}
@@ -361,7 +406,7 @@ def main(argv=None):
     parser.add_argument("command", choices=("up", "down", "status", "wait-ready", "router"))
     parser.add_argument(
         "--state-dir",
-        default=os.environ.get("SANDBOX_STATE_DIR", ".sandbox"),
+        default=None,
         help="relative to the project root unless absolute",
     )
     for setting, (flag, env_name, default, what) in PORTS.items():
@@ -401,7 +446,11 @@ def run(args, sandbox):
             f"{what} http://127.0.0.1:{sandbox.ports[setting]}"
             for setting, (_, _, _, what) in PORTS.items()
         ]
-        return f"sandbox up: {', '.join(urls)}\nkubeconfig: {sandbox.path('kubeconfig')}"
+        return (
+            f"sandbox up: {', '.join(urls)}\n"
+            f"kubeconfig (the runbooks' ServiceAccount): {sandbox.path(state.RUNBOOKS_KUBECONFIG)}\n"
+            f"admin kubeconfig: {sandbox.path(state.ADMIN_KUBECONFIG)}"
+        )
     if args.command == "down":
         stopped = sandbox.down()
         return "sandbox down" + (

@@ -1,8 +1,9 @@
 """A minimal Kubernetes REST client for the sandbox's own processes.
 
 The kubelet, the router and ``sandbox up`` only need a handful of calls against the
-sandbox API server (plain HTTP, no auth). Plain ``requests`` keeps their start-up
-fast and their memory small compared with the full kubernetes client.
+sandbox's API server. Plain ``requests`` keeps their start-up fast and their memory
+small compared with the full kubernetes client. ``Client.from_kubeconfig`` reads the
+kubeconfigs the control plane writes (a CA file, a client certificate or a token).
 
 The router also runs in a real cluster (the kind scenario): ``Client.in_cluster()``
 talks to that cluster's API server over TLS as the pod's service account.
@@ -11,6 +12,7 @@ talks to that cluster's API server over TLS as the pod's service account.
 import os
 
 import requests
+import yaml
 
 # Where Kubernetes mounts a pod's service account token and the cluster's CA.
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -24,6 +26,23 @@ KINDS = {
     "ConfigMap": ("/api/v1", "configmaps", True),
     "Deployment": ("/apis/apps/v1", "deployments", True),
     "Lease": ("/apis/coordination.k8s.io/v1", "leases", True),
+    "Node": ("/api/v1", "nodes", False),
+    "ServiceAccount": ("/api/v1", "serviceaccounts", True),
+    "EndpointSlice": ("/apis/discovery.k8s.io/v1", "endpointslices", True),
+    "ReplicaSet": ("/apis/apps/v1", "replicasets", True),
+    "CustomResourceDefinition": (
+        "/apis/apiextensions.k8s.io/v1",
+        "customresourcedefinitions",
+        False,
+    ),
+    "ClusterRole": ("/apis/rbac.authorization.k8s.io/v1", "clusterroles", False),
+    "ClusterRoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
+    "Role": ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
+    "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
+    "ReferenceGrant": ("/apis/gateway.networking.k8s.io/v1beta1", "referencegrants", True),
+    "GatewayClass": ("/apis/gateway.networking.k8s.io/v1", "gatewayclasses", False),
+    "DestinationRule": ("/apis/networking.istio.io/v1", "destinationrules", True),
+    "PrometheusRule": ("/apis/monitoring.coreos.com/v1", "prometheusrules", True),
     # The traffic objects the router reads, one kind per provider.
     "Ingress": ("/apis/networking.k8s.io/v1", "ingresses", True),
     "Gateway": ("/apis/gateway.networking.k8s.io/v1", "gateways", True),
@@ -61,16 +80,38 @@ def path(kind, namespace=None, name=None, subresource=None):
 class Client:
     """CRUD on the sandbox API server; every error surfaces as ``ApiError``.
 
-    Each call opens a fresh connection on purpose: the calls are few and local, and a
-    kept-alive connection to a Python ``http.server`` that leaves Nagle on stalls every
-    request for the client's delayed ACK (about 40 ms instead of under 1 ms).
+    Over TLS (the real API server) connections are kept alive: a handshake per call
+    would cost more than the call. Over plain HTTP (the stand-in API server) each call
+    opens a fresh connection on purpose: a kept-alive connection to a Python
+    ``http.server`` that leaves Nagle on stalls every request for the client's delayed
+    ACK (about 40 ms instead of under 1 ms).
     """
 
-    def __init__(self, server, timeout=5.0, token_path=None, ca_path=None):
+    def __init__(self, server, timeout=5.0, token_path=None, ca_path=None, cert=None, token=None):
         self.server = server.rstrip("/")
         self.timeout = timeout
         self.token_path = token_path
+        self.token = token
         self.verify = ca_path or True
+        self.cert = cert
+        self._http = requests.Session() if self.server.startswith("https:") else requests
+
+    @classmethod
+    def from_kubeconfig(cls, path, timeout=5.0):
+        """The current context's cluster and user of a kubeconfig written with file paths."""
+        with open(path) as handle:
+            config = yaml.safe_load(handle)
+        context = _named(config, "contexts", config["current-context"])["context"]
+        cluster = _named(config, "clusters", context["cluster"])["cluster"]
+        user = _named(config, "users", context["user"])["user"]
+        cert = user.get("client-certificate"), user.get("client-key")
+        return cls(
+            cluster["server"],
+            timeout,
+            ca_path=cluster.get("certificate-authority"),
+            cert=cert if all(cert) else None,
+            token=user.get("token"),
+        )
 
     @classmethod
     def in_cluster(cls, timeout=5.0, environ=None, account_dir=SERVICE_ACCOUNT_DIR):
@@ -93,11 +134,13 @@ class Client:
 
     def request(self, method, url_path, body=None, params=None, content_type=None):
         headers = {"Content-Type": content_type} if content_type else {}
-        if self.token_path:
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        elif self.token_path:
             # Read at every call: the kubelet rotates a projected token in place.
             with open(self.token_path) as handle:
                 headers["Authorization"] = f"Bearer {handle.read().strip()}"
-        response = requests.request(
+        response = self._http.request(
             method,
             self.server + url_path,
             json=body,
@@ -105,6 +148,7 @@ class Client:
             headers=headers,
             timeout=self.timeout,
             verify=self.verify,
+            cert=self.cert,
         )
         if response.status_code >= 400:
             raise ApiError(response.status_code, response.text[:300])
@@ -119,8 +163,12 @@ class Client:
                 return None
             raise
 
-    def list(self, kind, namespace=None, label_selector=None):
-        params = {"labelSelector": label_selector} if label_selector else None
+    def list(self, kind, namespace=None, label_selector=None, field_selector=None):
+        params = {
+            key: value
+            for key, value in (("labelSelector", label_selector), ("fieldSelector", field_selector))
+            if value
+        }
         return self.request("GET", path(kind, namespace), params=params).get("items") or []
 
     def create(self, obj):
@@ -139,19 +187,26 @@ class Client:
             content_type="application/merge-patch+json",
         )
 
-    def strategic_merge_patch(self, kind, namespace, name, patch):
+    def strategic_merge_patch(self, kind, namespace, name, patch, subresource=None):
         return self.request(
             "PATCH",
-            path(kind, namespace, name),
+            path(kind, namespace, name, subresource),
             body=patch,
             content_type="application/strategic-merge-patch+json",
         )
 
-    def delete(self, kind, namespace, name):
-        """Delete the object; deleting what is already gone is not an error."""
+    def delete(self, kind, namespace, name, options=None):
+        """Delete the object (``options``: DeleteOptions); what is already gone is no error."""
         try:
-            return self.request("DELETE", path(kind, namespace, name))
+            return self.request("DELETE", path(kind, namespace, name), body=options)
         except ApiError as error:
             if error.status == 404:
                 return None
             raise
+
+
+def _named(config, section, name):
+    for entry in config.get(section) or []:
+        if entry.get("name") == name:
+            return entry
+    raise ValueError(f"kubeconfig has no {section[:-1]} named {name!r}")

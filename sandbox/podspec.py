@@ -32,7 +32,7 @@ def load_images(path):
     return {image: {k: str(v) for k, v in (env or {}).items()} for image, env in images.items()}
 
 
-def field_value(field_path, metadata, pod_ip="127.0.0.1"):
+def field_value(field_path, metadata, pod_ip="127.0.0.1", host_ip=None, node_name="sandbox"):
     """Resolve a downward-API ``fieldRef.fieldPath`` against the pod's metadata."""
     match = _LABEL_REF.match(field_path)
     if match:
@@ -42,19 +42,19 @@ def field_value(field_path, metadata, pod_ip="127.0.0.1"):
         "metadata.namespace": metadata.get("namespace", ""),
         "metadata.uid": metadata.get("uid", ""),
         "status.podIP": pod_ip,
-        "status.hostIP": pod_ip,
-        "spec.nodeName": "sandbox",
+        "status.hostIP": host_ip or pod_ip,
+        "spec.nodeName": node_name,
     }
     if field_path not in simple:
         raise ValueError(f"unsupported fieldRef.fieldPath {field_path!r}")
     return simple[field_path]
 
 
-def resolve_env(env_list, metadata):
+def resolve_env(env_list, metadata, **where):
     """Return the container env as a dict, in order, as the kubelet would set it.
 
     ``value`` may refer to earlier variables as ``$(NAME)``; ``valueFrom.fieldRef`` reads
-    the pod's own metadata. Other sources (ConfigMap and Secret refs) raise ValueError,
+    the pod's own metadata (``where``: ``pod_ip``, ``host_ip``, ``node_name``). Other sources (ConfigMap and Secret refs) raise ValueError,
     so an unsupported manifest fails loudly instead of running with a missing variable.
     """
     env = {}
@@ -64,7 +64,7 @@ def resolve_env(env_list, metadata):
             ref = item["valueFrom"].get("fieldRef")
             if not ref:
                 raise ValueError(f"env {name}: only valueFrom.fieldRef is supported")
-            env[name] = field_value(ref["fieldPath"], metadata)
+            env[name] = field_value(ref["fieldPath"], metadata, **where)
         else:
             value = str(item.get("value", ""))
             env[name] = _VAR_REF.sub(lambda m: env.get(m.group(1), m.group(0)), value)

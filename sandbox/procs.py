@@ -98,3 +98,12 @@ def stop(processes, grace=5.0):
 def _signal(pid, signum):
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signum)
+
+
+def tail(path, lines=15):
+    """The end of a log, for an error message."""
+    try:
+        with open(path, errors="replace") as handle:
+            return "".join(handle.readlines()[-lines:])
+    except OSError:
+        return "(no log)"

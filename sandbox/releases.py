@@ -12,11 +12,11 @@ import time
 
 import yaml
 
-from sandbox.kubeapi import Client
+from sandbox import state
+from sandbox.kubeapi import ApiError
 from sandbox.product import PROJECT_ROOT
 from sandbox.product import ledger as ledger_utils
 
-API = "http://127.0.0.1:16443"
 ROUTER = "http://127.0.0.1:18080"
 ROUTER_ADMIN = "http://127.0.0.1:18081"
 INVENTORY = os.path.join(PROJECT_ROOT, "inventories", "sandbox")
@@ -125,10 +125,27 @@ def wait_for(what, check, timeout=180, interval=0.2):
 
 
 class Release:
-    """The frontend's release as it stands in the sandbox cluster."""
+    """The frontend's release as it stands in the sandbox cluster, read as its admin."""
 
-    def __init__(self, server=API):
-        self.api = Client(server, timeout=10)
+    def __init__(self, state_dir=None):
+        self.state_dir = state.state_dir(state_dir)
+        self._api = None
+
+    @property
+    def api(self):
+        """Opened on first use: the admin kubeconfig exists only once the sandbox is up."""
+        if self._api is None:
+            self._api = state.admin_client(self.state_dir)
+        return self._api
+
+    def answers(self):
+        """True when a sandbox runs from the state dir and its API server answers."""
+        try:
+            self.api.request("GET", "/readyz")
+        except (OSError, ApiError):  # no kubeconfig yet, or nothing listening
+            self._api = None
+            return False
+        return True
 
     def ledger(self):
         return ledger_utils.parse(self.api.get("ConfigMap", NAMESPACE, LEDGER), "frontend")

@@ -2,7 +2,7 @@
 
 ``python -m sandbox.router --config sandbox/router.yaml [--traffic PROVIDER]``. A poller
 reads the traffic object (through the reader the config selects, see ``sandbox.traffic``)
-and the Endpoints of the stable and canary Services every ``poll_interval_seconds``.
+and the EndpointSlices of the stable and canary Services every ``poll_interval_seconds``.
 Each request then goes, in this order:
 
 1. a path ``/api/v1/namespaces/<namespace>/services/<service>/proxy/<path>`` naming
@@ -20,7 +20,7 @@ It is proxied to one backend of the chosen track, round-robin. Responses carry
 If the API server cannot be reached, the router keeps the last state it read, as an
 ingress controller keeps its last configuration. ``apiserver: in-cluster`` reads the
 cluster the router runs in as its pod's service account (the kind scenario), which
-needs ``get`` on the traffic ConfigMap and the two Services' Endpoints.
+needs ``get`` on the traffic ConfigMap and ``list`` on EndpointSlices.
 """
 
 import argparse
@@ -157,12 +157,13 @@ class Router:
             self.backends.set(0, track=track)
 
     def refresh(self):
-        """Read the traffic object and both Services' Endpoints once."""
+        """Read the traffic object and both Services' EndpointSlices once."""
         rules = self.reader.read(self.client)
         pools = {}
         for track, target in self.config["backends"].items():
-            endpoints = self.client.get("Endpoints", target["namespace"], target["service"])
-            pools[track] = routing.backends_from_endpoints(endpoints)
+            pools[track] = routing.backends_from_slices(
+                routing.service_slices(self.client, target["namespace"], target["service"])
+            )
         if rules.replicas:
             canary = {(b.host, b.port) for b in pools[routing.CANARY]}
             tracked = [
@@ -332,8 +333,11 @@ class AdminHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def make_client(apiserver):
-    """The API server's URL, or ``in-cluster`` for the cluster the router runs in."""
+def make_client(apiserver, kubeconfig=None):
+    """A kubeconfig's identity, else the API server's URL, or ``in-cluster`` for the
+    cluster the router runs in."""
+    if kubeconfig:
+        return kubeapi.Client.from_kubeconfig(kubeconfig, timeout=2.0)
     if apiserver == IN_CLUSTER:
         return kubeapi.Client.in_cluster(timeout=2.0)
     return kubeapi.Client(apiserver, timeout=2.0)
@@ -350,6 +354,7 @@ def main(argv=None):
     parser.add_argument("--port", type=int, help="proxy port (overrides listen.port)")
     parser.add_argument("--admin-port", type=int, help="metrics port (overrides admin.port)")
     parser.add_argument("--apiserver", help="API server URL, or in-cluster (overrides apiserver)")
+    parser.add_argument("--kubeconfig", help="read the cluster as this kubeconfig's user")
     parser.add_argument(
         "--traffic",
         choices=sorted(traffic.READERS),
@@ -358,7 +363,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = load_config(args.config, args.port, args.admin_port, args.apiserver, args.traffic)
-    router = Router(config, make_client(config["apiserver"]))
+    router = Router(config, make_client(config["apiserver"], args.kubeconfig))
     stop = threading.Event()
     proxy = serve(ProxyHandler, router, config["listen"])
     admin = serve(AdminHandler, router, config["admin"])

@@ -142,14 +142,29 @@ class Backend:
     port: int
 
 
-def backends_from_endpoints(endpoints):
-    """Ready addresses of an Endpoints object, one Backend per address and port."""
+def service_slices(client, namespace, service):
+    """The EndpointSlices the EndpointSlice controller keeps for a Service."""
+    return client.list(
+        "EndpointSlice", namespace, label_selector=f"kubernetes.io/service-name={service}"
+    )
+
+
+def backends_from_slices(slices):
+    """Ready endpoints of a Service's EndpointSlices, one Backend per address and port.
+
+    ``ready`` is what kube-proxy sends new connections to: serving and not terminating
+    (a missing condition counts as ready, as the API defines it).
+    """
     found = []
-    for subset in (endpoints or {}).get("subsets") or []:
-        for address in subset.get("addresses") or []:
-            pod = (address.get("targetRef") or {}).get("name", address["ip"])
-            found += [Backend(pod, address["ip"], p["port"]) for p in subset.get("ports") or []]
-    return found
+    for endpoint_slice in slices or []:
+        ports = [p["port"] for p in endpoint_slice.get("ports") or [] if p.get("port")]
+        for endpoint in endpoint_slice.get("endpoints") or []:
+            if (endpoint.get("conditions") or {}).get("ready") is False:
+                continue
+            for address in endpoint.get("addresses") or []:
+                pod = (endpoint.get("targetRef") or {}).get("name", address)
+                found += [Backend(pod, address, port) for port in ports]
+    return sorted(found, key=lambda b: (b.pod, b.port))
 
 
 class RoundRobin:

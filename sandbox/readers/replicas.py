@@ -1,17 +1,17 @@
 """No router at all: one Service selects the pods of both tracks, kube-proxy spreads them.
 
-The reader reads that Service's Endpoints (``service``, default the stable Service's
+The reader reads that Service's EndpointSlices (``service``, default the stable Service's
 name): the router then sends each request to the next of those ready pods in turn, so
 the canary's share is its share of the ready pods, and a Service that does not select
 the canary's pods sends it nothing, as in a cluster. Nothing can force a track.
 """
 
 from sandbox.readers.rules import TrafficRules
-from sandbox.routing import backends_from_endpoints
+from sandbox.routing import backends_from_slices, service_slices
 
 
 class ReplicasReader:
-    kind = "Endpoints"
+    kind = "EndpointSlice"
 
     def __init__(self, settings, tracks):
         self.namespace = settings.get("namespace", "yyc3-short-drama")
@@ -24,7 +24,5 @@ class ReplicasReader:
                 "found; everything goes to stable"
             )
             return TrafficRules(0, "", problem, replicas=True)
-        endpoints = client.get("Endpoints", self.namespace, self.service)
-        return TrafficRules(
-            0, "", "", replicas=True, pods=tuple(backends_from_endpoints(endpoints))
-        )
+        slices = service_slices(client, self.namespace, self.service)
+        return TrafficRules(0, "", "", replicas=True, pods=tuple(backends_from_slices(slices)))

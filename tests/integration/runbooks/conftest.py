@@ -13,10 +13,9 @@ import subprocess
 import sys
 
 import pytest
-import requests
 
 from sandbox.product import PROJECT_ROOT
-from sandbox.releases import API, Release
+from sandbox.releases import Release
 from tests.receiver import Receiver
 
 PLAYBOOK_TIMEOUT = 600
@@ -36,10 +35,8 @@ def _sandbox(*args, timeout=300):
 @pytest.fixture(scope="session")
 def sandbox():
     release = Release()
-    try:
-        requests.get(API + "/healthz", timeout=1).raise_for_status()
-        started = False
-    except requests.RequestException:
+    started = False
+    if not release.answers():
         result = _sandbox("up")
         assert result.returncode == 0, result.stdout + result.stderr
         started = True

@@ -1,0 +1,1 @@
+"""The sandbox node agent (see agent.py)."""

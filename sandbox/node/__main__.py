@@ -1,0 +1,5 @@
+import sys
+
+from sandbox.node.agent import main
+
+sys.exit(main())

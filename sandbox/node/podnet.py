@@ -1,0 +1,106 @@
+"""The node's pod network: one network namespace, one address per Pod.
+
+Every Pod needs an IP that an EndpointSlice may carry, and the API server refuses
+loopback addresses there (``may not be in the loopback range``). So the pods run in a
+network namespace of their own, joined to the host by a veth pair: the host end has
+the first address of the pod CIDR (the node's InternalIP), each Pod gets the next
+free address on the namespace's end, and every replica listens on the same container
+port of its own address, as in a cluster. Only the host reaches that namespace: the
+router, Prometheus and the node agent's probes. Nothing there can reach anything but
+the host end of the pair.
+
+Needs root (CAP_NET_ADMIN) for ``ip netns`` and ``ip link``.
+"""
+
+import contextlib
+import ipaddress
+import os
+import shutil
+import subprocess
+
+
+class PodNetworkError(Exception):
+    """The namespace, the veth pair or an address could not be set up."""
+
+
+def _ip(*args):
+    command = ["ip", *args]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PodNetworkError(f"`{' '.join(command)}` failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+class PodNetwork:
+    """``name`` names the namespace and (shortened) the host's veth end."""
+
+    def __init__(self, name, cidr):
+        self.name = name
+        self.network = ipaddress.ip_network(cidr)
+        hosts = self.network.hosts()
+        self.host_ip = str(next(hosts))
+        self._pool = [str(address) for address in hosts]
+        # Interface names are at most 15 bytes.
+        self.host_link = ("v" + name)[:15]
+        self.pod_link = "eth0"
+
+    def exists(self):
+        return os.path.exists(f"/run/netns/{self.name}")
+
+    def create(self):
+        """Create the namespace and the veth pair; an existing one is kept as it is."""
+        if os.geteuid() != 0 or not shutil.which("ip"):
+            raise PodNetworkError(
+                "the pod network needs root and iproute2 (`ip netns`): run the sandbox as root"
+            )
+        if self.exists():
+            return
+        prefix = self.network.prefixlen
+        _ip("netns", "add", self.name)
+        try:
+            _ip("link", "add", self.host_link, "type", "veth", "peer", "name", self.pod_link,
+                "netns", self.name)
+            _ip("addr", "add", f"{self.host_ip}/{prefix}", "dev", self.host_link)
+            _ip("link", "set", self.host_link, "up")
+            _ip("-n", self.name, "link", "set", "lo", "up")
+            _ip("-n", self.name, "link", "set", self.pod_link, "up")
+        except PodNetworkError:
+            self.delete()
+            raise
+
+    def delete(self):
+        """Remove the namespace; its end of the pair takes the host's end with it."""
+        if self.exists():
+            _ip("netns", "delete", self.name)
+        # Gone with the namespace, unless a process still held the namespace open.
+        if os.path.exists(f"/sys/class/net/{self.host_link}"):
+            with contextlib.suppress(PodNetworkError):
+                _ip("link", "delete", self.host_link)
+
+    def addresses(self):
+        """The pod addresses now on the namespace's interface."""
+        out = _ip("-n", self.name, "-o", "-4", "addr", "show", "dev", self.pod_link)
+        return {field.split("/")[0] for line in out.splitlines() for field in line.split()
+                if "/" in field and field[0].isdigit()}
+
+    def allocate(self, taken, wanted=None):
+        """An address for a new Pod: ``wanted`` when it is free and ours, else the first free."""
+        if wanted in self._pool and wanted not in taken:
+            return wanted
+        for address in self._pool:
+            if address not in taken:
+                return address
+        raise PodNetworkError(f"no free pod address left in {self.network}")
+
+    def add(self, address):
+        _ip("-n", self.name, "addr", "replace", f"{address}/{self.network.prefixlen}",
+            "dev", self.pod_link)
+
+    def remove(self, address):
+        if address in self.addresses():
+            _ip("-n", self.name, "addr", "del", f"{address}/{self.network.prefixlen}",
+                "dev", self.pod_link)
+
+    def command(self, argv):
+        """``argv`` run inside the namespace; ``ip netns exec`` execs it, keeping the PID."""
+        return ["ip", "netns", "exec", self.name, *argv]
