@@ -32,7 +32,8 @@ import requests
 import yaml
 
 from sandbox import kubeapi, procs, prometheus, state, traffic
-from sandbox.kube import bootstrap, controlplane
+from sandbox.kube import binaries, bootstrap, controlplane
+from sandbox.kube.binaries import BinaryError
 from sandbox.kube.controlplane import ControlPlane, ControlPlaneError
 from sandbox.node.podnet import PodNetwork, PodNetworkError
 
@@ -72,6 +73,11 @@ STABLE = ("yyc3-short-drama", "frontend-deployment")
 STABLE_HEALTH = "/api/v1/namespaces/yyc3-short-drama/services/frontend/proxy/api/health"
 
 
+def netns_name(state_dir):
+    """The pod network namespace of a state dir: one per sandbox."""
+    return "canary-sbx-" + hashlib.sha256(state.state_dir(state_dir).encode()).hexdigest()[:8]
+
+
 class SandboxError(Exception):
     """Something the user has to fix; printed without a traceback."""
 
@@ -83,9 +89,8 @@ class Sandbox:
         self.traffic = traffic_provider
         self.control_plane = ControlPlane(self.state_dir, ports)
         self.api = self.control_plane.server
-        digest = hashlib.sha256(self.state_dir.encode()).hexdigest()[:8]
         self.network = PodNetwork(
-            f"canary-sbx-{digest}",
+            netns_name(self.state_dir),
             pod_cidr or os.environ.get("SANDBOX_POD_CIDR") or DEFAULT_POD_CIDR,
         )
         self.python_env = {
@@ -124,9 +129,6 @@ class Sandbox:
                 f"a sandbox already runs from {self.state_dir} ({', '.join(live)}); "
                 "run `python -m sandbox down` first"
             )
-        binary = shutil.which("prometheus")
-        if not binary:
-            raise SandboxError("prometheus not found on PATH (Debian: apt-get install prometheus)")
         for setting, (flag, _, _, what) in PORTS.items():
             port = self.ports[setting]
             if not procs.port_free(port):
@@ -134,21 +136,24 @@ class Sandbox:
                     f"port {port} for the {what} is already in use; pick another with {flag}"
                 )
         # A new cluster every time: nothing of an earlier run's objects survives.
-        shutil.rmtree(self.path("etcd"), ignore_errors=True)
+        for stale in ("etcd", "logs", "prometheus"):
+            shutil.rmtree(self.path(stale), ignore_errors=True)
         for sub in ("pids/apps", "logs", "prometheus", "tokens"):
             os.makedirs(self.path(sub), exist_ok=True)
         self.write_state(started=time.time())
         try:
-            self.start_all(binary, load, timeout)
-        except (ControlPlaneError, PodNetworkError, kubeapi.ApiError) as error:
+            self.start_all(load, timeout)
+        except (BinaryError, ControlPlaneError, PodNetworkError, kubeapi.ApiError) as error:
             self.down()
             raise SandboxError(str(error)) from None
         except BaseException:
             self.down()
             raise
 
-    def start_all(self, binary, load, timeout):
+    def start_all(self, load, timeout):
         ports = self.ports
+        # Built first, when missing: Debian's Prometheus has no Kubernetes discovery.
+        binary = binaries.ensure(("prometheus",), log=print)["prometheus"]
         self.control_plane.start(timeout=max(60.0, timeout), log=print)
         self.network.create()
         tokens = bootstrap.bootstrap(self.admin(timeout=30.0))
@@ -194,7 +199,12 @@ class Sandbox:
             self.path("kubeconfigs", "router"),
             controlplane.kubeconfig(self.api, ca, {"token": tokens[bootstrap.ROUTER]}),
         )
-        with open(os.open(self.path("tokens", "prometheus"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        with open(
+            os.open(
+                self.path("tokens", "prometheus"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600
+            ),
+            "w",
+        ) as handle:
             handle.write(tokens[bootstrap.PROMETHEUS])
 
     def write_state(self, **extra):
@@ -206,7 +216,9 @@ class Sandbox:
                 recorded = json.load(handle)
         except (OSError, ValueError):
             recorded = {}
-        recorded.update(extra, ports=self.ports, traffic=self.traffic)
+        recorded.update(
+            extra, ports=self.ports, traffic=self.traffic, pod_cidr=str(self.network.network)
+        )
         with open(path, "w") as handle:
             json.dump(recorded, handle, indent=1)
 
@@ -361,7 +373,9 @@ class Sandbox:
             owner = self.control_plane if name in controlplane.COMPONENTS else self
             pid = owner.pid(name)
             up = owner.running(name)
-            lines.append(f"{name:<24} {'running' if up else ('stopped' if pid else 'not started'):<12} pid {pid or '-'}")
+            lines.append(
+                f"{name:<24} {'running' if up else ('stopped' if pid else 'not started'):<12} pid {pid or '-'}"
+            )
         apps = [pid for pid in self.app_pids() if procs.running(pid, "sandbox.app")]
         lines.append(f"{'pods':<24} {len(apps)} processes")
         ports = ", ".join(f"{PORTS[k][3]} {v}" for k, v in self.ports.items())
@@ -418,6 +432,11 @@ def main(argv=None):
         choices=sorted(traffic.READERS),
         help="the router's traffic provider (up: default configmap; router: required)",
     )
+    parser.add_argument(
+        "--pod-cidr",
+        help=f"the pod network (${{SANDBOX_POD_CIDR}}, default {DEFAULT_POD_CIDR}); sandboxes "
+        "side by side need different ones",
+    )
     parser.add_argument("--no-load", action="store_true", help="do not start the load generator")
     parser.add_argument("--load-rate", type=float, default=100.0, help="requests per second")
     parser.add_argument("--load-users", type=int, default=3000)
@@ -428,7 +447,13 @@ def main(argv=None):
         parser.error("router needs --traffic PROVIDER")
     recorded = recorded_state(args.state_dir).get("traffic") if args.command != "up" else None
     provider = args.traffic or recorded or "configmap"
-    sandbox = Sandbox(args.state_dir, resolve_ports(args, args.state_dir), provider)
+    recorded_cidr = recorded_state(args.state_dir).get("pod_cidr") if args.command != "up" else None
+    sandbox = Sandbox(
+        args.state_dir,
+        resolve_ports(args, args.state_dir),
+        provider,
+        args.pod_cidr or recorded_cidr,
+    )
     try:
         print(run(args, sandbox))
     except SandboxError as error:
@@ -443,7 +468,7 @@ def run(args, sandbox):
         load = {"rate": args.load_rate, "users": args.load_users, "duration": args.load_duration}
         sandbox.up(None if args.no_load else load, args.timeout)
         urls = [
-            f"{what} http://127.0.0.1:{sandbox.ports[setting]}"
+            f"{what} 127.0.0.1:{sandbox.ports[setting]}"
             for setting, (_, _, _, what) in PORTS.items()
         ]
         return (
@@ -459,8 +484,8 @@ def run(args, sandbox):
     if args.command == "status":
         return sandbox.status()
     if args.command == "router":
-        state = sandbox.switch_router(args.timeout)
-        problem = f"; problem: {state['problem']}" if state.get("problem") else ""
-        return f"router restarted with {state['provider']}: weight {state['weight']}{problem}"
+        router = sandbox.switch_router(args.timeout)
+        problem = f"; problem: {router['problem']}" if router.get("problem") else ""
+        return f"router restarted with {router['provider']}: weight {router['weight']}{problem}"
     sandbox.wait_ready(args.timeout)
     return "sandbox ready"

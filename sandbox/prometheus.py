@@ -33,8 +33,16 @@ def pod_discovery(api_server, ca_file, token_file):
             }
         ],
         "relabel_configs": [
-            {"source_labels": ["__meta_kubernetes_pod_label_app"], "regex": "frontend", "action": "keep"},
-            {"source_labels": ["__meta_kubernetes_pod_phase"], "regex": "Running", "action": "keep"},
+            {
+                "source_labels": ["__meta_kubernetes_pod_label_app"],
+                "regex": "frontend",
+                "action": "keep",
+            },
+            {
+                "source_labels": ["__meta_kubernetes_pod_phase"],
+                "regex": "Running",
+                "action": "keep",
+            },
             {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
             {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
             {

@@ -181,7 +181,11 @@ def build(names, environ=None, log=print):
             result = subprocess.run(
                 [go, "build", "-trimpath", "-ldflags", _ldflags(name), "-o", output, package],
                 cwd=tools,
-                env={**environ, "GOFLAGS": (environ.get("GOFLAGS", "") + " -mod=readonly").strip(), "CGO_ENABLED": "0"},
+                env={
+                    **environ,
+                    "GOFLAGS": (environ.get("GOFLAGS", "") + " -mod=readonly").strip(),
+                    "CGO_ENABLED": "0",
+                },
                 capture_output=True,
                 text=True,
                 check=False,

@@ -54,7 +54,9 @@ def kubeconfig(server, ca_path, user, namespace=None):
     return {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "sandbox", "cluster": {"server": server, "certificate-authority": ca_path}}],
+        "clusters": [
+            {"name": "sandbox", "cluster": {"server": server, "certificate-authority": ca_path}}
+        ],
         "users": [{"name": "sandbox", "user": user}],
         "contexts": [{"name": "sandbox", "context": context}],
         "current-context": "sandbox",
@@ -117,7 +119,9 @@ class ControlPlane:
         ca.issue("etcd-server", "etcd", server_names=("localhost",), server_ips=("127.0.0.1",))
         ca.issue("apiserver-etcd-client", "kube-apiserver-etcd-client")
         for name in ("kube-controller-manager", "kube-scheduler"):
-            ca.issue(name + "-serving", name, server_names=("localhost",), server_ips=("127.0.0.1",))
+            ca.issue(
+                name + "-serving", name, server_names=("localhost",), server_ips=("127.0.0.1",)
+            )
         for identity, (common_name, groups) in IDENTITIES.items():
             ca.issue(identity, common_name, groups)
             cert, key = self.client_cert(identity)
@@ -211,12 +215,18 @@ class ControlPlane:
             ],
         }
 
-    def start(self, timeout=60.0, log=print):
-        """Start every component that is not running and wait until each is healthy."""
-        found = binaries.ensure(COMPONENTS, self.environ, log)
+    def start(self, timeout=60.0, log=print, components=COMPONENTS):
+        """Start the components that are not running and wait until each is healthy.
+
+        ``components`` may stop at ``kube-apiserver``: an API server alone, as envtest
+        runs one, for tests of API behaviour that need no controllers.
+        """
+        found = binaries.ensure(components, self.environ, log)
         self.prepare()
         deadline = time.monotonic() + timeout
-        for name, argv in self.commands(found).items():
+        for name, argv in self.commands({**dict.fromkeys(COMPONENTS, ""), **found}).items():
+            if name not in components:
+                continue
             if not self.running(name):
                 procs.start(
                     argv,
@@ -234,7 +244,9 @@ class ControlPlane:
             "kube-controller-manager": self.ports["controller_manager_port"],
             "kube-scheduler": self.ports["scheduler_port"],
         }[name]
-        path = "/health" if name == "etcd" else "/readyz" if name == "kube-apiserver" else "/healthz"
+        path = (
+            "/health" if name == "etcd" else "/readyz" if name == "kube-apiserver" else "/healthz"
+        )
         return f"https://127.0.0.1:{port}{path}"
 
     def healthy(self, name):
@@ -242,7 +254,9 @@ class ControlPlane:
         try:
             response = requests.get(
                 self.health_url(name),
-                cert=self.client_cert("admin") if name != "etcd" else (
+                cert=self.client_cert("admin")
+                if name != "etcd"
+                else (
                     self.path("pki", "apiserver-etcd-client.crt"),
                     self.path("pki", "apiserver-etcd-client.key"),
                 ),
@@ -264,7 +278,9 @@ class ControlPlane:
             if ok:
                 return
             time.sleep(0.2)
-        raise ControlPlaneError(f"{name} did not become healthy ({said}); see {self.path('logs', name + '.log')}")
+        raise ControlPlaneError(
+            f"{name} did not become healthy ({said}); see {self.path('logs', name + '.log')}"
+        )
 
     # -- stop -----------------------------------------------------------------------
 

@@ -92,7 +92,13 @@ def install(client, crds, timeout=30.0):
         if current is None:
             client.create(crd)
         else:
-            crd = {**crd, "metadata": {**crd["metadata"], "resourceVersion": current["metadata"]["resourceVersion"]}}
+            crd = {
+                **crd,
+                "metadata": {
+                    **crd["metadata"],
+                    "resourceVersion": current["metadata"]["resourceVersion"],
+                },
+            }
             client.replace(crd)
     deadline = time.monotonic() + timeout
     pending = [crd["metadata"]["name"] for crd in crds]

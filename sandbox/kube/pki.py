@@ -88,7 +88,7 @@ class Authority:
                 self._cert = x509.load_pem_x509_certificate(handle.read())
             return
         self._key = _new_key()
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         subject = _name("canary-sandbox-ca")
         self._cert = (
             _builder(subject, subject, self._key.public_key(), now)
@@ -122,7 +122,7 @@ class Authority:
         it authenticates a client.
         """
         key = _new_key()
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         serving = bool(server_names or server_ips)
         usage = ExtendedKeyUsageOID.SERVER_AUTH if serving else ExtendedKeyUsageOID.CLIENT_AUTH
         builder = (

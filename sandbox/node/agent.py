@@ -112,7 +112,9 @@ def check_runnable(pod):
     """Refuse what the node cannot run, naming it."""
     spec = pod["spec"]
     if len(spec.get("containers") or []) != 1 or spec.get("initContainers"):
-        raise PodSpecError("the sandbox node runs pods of exactly one container and no init containers")
+        raise PodSpecError(
+            "the sandbox node runs pods of exactly one container and no init containers"
+        )
     container = spec["containers"][0]
     if container.get("envFrom"):
         raise PodSpecError(f"container {container['name']}: envFrom is not supported here")
@@ -170,7 +172,9 @@ class NodeAgent:
         if current is None:
             self.client.create(lease)
         else:
-            self.client.merge_patch("Lease", "kube-node-lease", self.node_name, {"spec": lease["spec"]})
+            self.client.merge_patch(
+                "Lease", "kube-node-lease", self.node_name, {"spec": lease["spec"]}
+            )
         self.client.strategic_merge_patch(
             "Node", None, self.node_name, {"status": self.node_status()}, subresource="status"
         )
@@ -242,7 +246,9 @@ class NodeAgent:
         except ValueError as error:  # PodSpecError, UnsupportedProbe, unsupported env
             self.report_unrunnable(pod, str(error))
             return
-        log_dir = os.path.join(self.state_dir, "logs", "pods", f"{meta['namespace']}_{meta['name']}_{uid}")
+        log_dir = os.path.join(
+            self.state_dir, "logs", "pods", f"{meta['namespace']}_{meta['name']}_{uid}"
+        )
         os.makedirs(log_dir, exist_ok=True)
         running = Container(
             pod=pod,
@@ -291,7 +297,11 @@ class NodeAgent:
         while not container.stop_probing.is_set():
             now = time.time()
             for state in (container.readiness, container.liveness):
-                if state is None or container.process is None or container.process.poll() is not None:
+                if (
+                    state is None
+                    or container.process is None
+                    or container.process.poll() is not None
+                ):
                     continue
                 probe = state.probe
                 first = container.started_at + probe.initial_delay
@@ -357,7 +367,9 @@ class NodeAgent:
         if "sleep" in hook:
             time.sleep(min(float(hook["sleep"]["seconds"]), grace))
         elif "httpGet" in hook:
-            probe = probes.Probe.parse({"httpGet": hook["httpGet"], "timeoutSeconds": grace}, container.spec)
+            probe = probes.Probe.parse(
+                {"httpGet": hook["httpGet"], "timeoutSeconds": grace}, container.spec
+            )
             probe.attempt(container.address)
         elif hook:
             LOG.warning("%s: preStop %s is not run here", container.meta["name"], ", ".join(hook))
@@ -399,14 +411,25 @@ class NodeAgent:
 
     def container_state(self, container):
         process = container.process
-        last = {"terminated": {k: v for k, v in container.last_exit.items() if k != "pid"}} if container.last_exit else {}
+        last = (
+            {"terminated": {k: v for k, v in container.last_exit.items() if k != "pid"}}
+            if container.last_exit
+            else {}
+        )
         if process is not None and process.poll() is None:
             state = {"running": {"startedAt": objects.timestamp(container.started_at)}}
         elif container.terminating:
             state, last = last or {"terminated": {"exitCode": 0}}, {}
         else:
-            state = {"waiting": {"reason": "CrashLoopBackOff", "message": f"back-off restarting the container of {container.meta['name']}"}}
-        return objects.container_status(container.spec, state, container.ready, container.restarts, last)
+            state = {
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": f"back-off restarting the container of {container.meta['name']}",
+                }
+            }
+        return objects.container_status(
+            container.spec, state, container.ready, container.restarts, last
+        )
 
     def publish(self, container):
         status = objects.pod_status(
@@ -423,7 +446,14 @@ class NodeAgent:
     def write_terminal_status(self, container):
         exit_code = exit_status(container.process.returncode if container.process else 0)
         phase = "Succeeded" if exit_code == 0 else "Failed"
-        state = {"terminated": {"exitCode": exit_code, "reason": "Completed" if exit_code == 0 else "Error", "finishedAt": objects.timestamp(time.time()), "startedAt": objects.timestamp(container.started_at)}}
+        state = {
+            "terminated": {
+                "exitCode": exit_code,
+                "reason": "Completed" if exit_code == 0 else "Error",
+                "finishedAt": objects.timestamp(time.time()),
+                "startedAt": objects.timestamp(container.started_at),
+            }
+        }
         status = objects.pod_status(
             phase,
             self.network.host_ip,
@@ -442,10 +472,17 @@ class NodeAgent:
         self.problems[uid] = message
         LOG.warning("%s/%s: %s", pod["metadata"]["namespace"], pod["metadata"]["name"], message)
         containers = [
-            objects.container_status(c, {"waiting": {"reason": "CreateContainerConfigError", "message": message}}, False, 0)
+            objects.container_status(
+                c,
+                {"waiting": {"reason": "CreateContainerConfigError", "message": message}},
+                False,
+                0,
+            )
             for c in pod["spec"].get("containers") or []
         ]
-        status = objects.pod_status("Pending", self.network.host_ip, None, time.time(), containers, time.time(), False)
+        status = objects.pod_status(
+            "Pending", self.network.host_ip, None, time.time(), containers, time.time(), False
+        )
         self.write_status(pod, status, force=True)
 
     def write_status(self, pod, status, force=False):
@@ -454,7 +491,11 @@ class NodeAgent:
         if not force and self.published.get(uid) == status:
             return
         self.client.strategic_merge_patch(
-            "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"], {"status": status}, subresource="status"
+            "Pod",
+            pod["metadata"]["namespace"],
+            pod["metadata"]["name"],
+            {"status": status},
+            subresource="status",
         )
         self.published[uid] = status
 
@@ -481,8 +522,11 @@ class NodeAgent:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m sandbox.node", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox.node",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--kubeconfig", required=True, help="the node's identity")
     parser.add_argument("--state-dir", required=True)
     parser.add_argument("--node-name", default="sandbox")

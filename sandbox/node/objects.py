@@ -15,16 +15,12 @@ LEASE_SECONDS = 40
 
 def timestamp(seconds):
     """RFC 3339 in seconds, as metav1.Time serialises."""
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def micro_timestamp(seconds):
     """RFC 3339 in microseconds, as metav1.MicroTime (a Lease's renewTime) serialises."""
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%S.%fZ"
-    )
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def node(name, pod_cidr):
@@ -70,7 +66,9 @@ def node_status(name, host_ip, kubernetes_version, started, now, capacity):
             condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "sandbox node"),
             condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "sandbox node"),
             condition("PIDPressure", "False", "KubeletHasSufficientPID", "sandbox node"),
-            condition("Ready", "True", "KubeletReady", "sandbox node agent is posting ready status"),
+            condition(
+                "Ready", "True", "KubeletReady", "sandbox node agent is posting ready status"
+            ),
         ],
         "nodeInfo": {
             "machineID": _machine_id(),

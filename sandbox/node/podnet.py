@@ -58,8 +58,18 @@ class PodNetwork:
         prefix = self.network.prefixlen
         _ip("netns", "add", self.name)
         try:
-            _ip("link", "add", self.host_link, "type", "veth", "peer", "name", self.pod_link,
-                "netns", self.name)
+            _ip(
+                "link",
+                "add",
+                self.host_link,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                self.pod_link,
+                "netns",
+                self.name,
+            )
             _ip("addr", "add", f"{self.host_ip}/{prefix}", "dev", self.host_link)
             _ip("link", "set", self.host_link, "up")
             _ip("-n", self.name, "link", "set", "lo", "up")
@@ -80,8 +90,12 @@ class PodNetwork:
     def addresses(self):
         """The pod addresses now on the namespace's interface."""
         out = _ip("-n", self.name, "-o", "-4", "addr", "show", "dev", self.pod_link)
-        return {field.split("/")[0] for line in out.splitlines() for field in line.split()
-                if "/" in field and field[0].isdigit()}
+        return {
+            field.split("/")[0]
+            for line in out.splitlines()
+            for field in line.split()
+            if "/" in field and field[0].isdigit()
+        }
 
     def allocate(self, taken, wanted=None):
         """An address for a new Pod: ``wanted`` when it is free and ours, else the first free."""
@@ -93,13 +107,27 @@ class PodNetwork:
         raise PodNetworkError(f"no free pod address left in {self.network}")
 
     def add(self, address):
-        _ip("-n", self.name, "addr", "replace", f"{address}/{self.network.prefixlen}",
-            "dev", self.pod_link)
+        _ip(
+            "-n",
+            self.name,
+            "addr",
+            "replace",
+            f"{address}/{self.network.prefixlen}",
+            "dev",
+            self.pod_link,
+        )
 
     def remove(self, address):
         if address in self.addresses():
-            _ip("-n", self.name, "addr", "del", f"{address}/{self.network.prefixlen}",
-                "dev", self.pod_link)
+            _ip(
+                "-n",
+                self.name,
+                "addr",
+                "del",
+                f"{address}/{self.network.prefixlen}",
+                "dev",
+                self.pod_link,
+            )
 
     def command(self, argv):
         """``argv`` run inside the namespace; ``ip netns exec`` execs it, keeping the PID."""

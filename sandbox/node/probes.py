@@ -10,6 +10,7 @@ probes are refused (the sandbox runs no container images to exec into).
 import dataclasses
 import http.client
 import socket
+import ssl
 
 DEFAULTS = {
     "initialDelaySeconds": 0,
@@ -87,12 +88,12 @@ class Probe:
         # The kubelet does not verify a probe's certificate either.
         extra = {}
         if self.scheme == "HTTPS":
-            import ssl
-
-            extra["context"] = ssl._create_unverified_context()  # noqa: S323
+            extra["context"] = ssl._create_unverified_context()
         connection = connection_class(address, self.port, timeout=self.timeout, **extra)
         try:
-            connection.request("GET", self.path, headers={"User-Agent": "kube-probe/sandbox", **self.headers})
+            connection.request(
+                "GET", self.path, headers={"User-Agent": "kube-probe/sandbox", **self.headers}
+            )
             return 200 <= connection.getresponse().status < 400
         except OSError:
             return False

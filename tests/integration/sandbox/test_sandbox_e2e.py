@@ -1,8 +1,9 @@
-"""The whole sandbox, end to end: real processes, real HTTP, real Prometheus.
+"""The whole sandbox, end to end: the real control plane, real processes, real Prometheus.
 
 One ``python -m sandbox up`` per module, on free non-default ports in a temporary state
-dir, with a light load running. The tests run in file order and share that sandbox; the
-last one takes it down and checks that no process is left behind.
+dir and a pod network of its own, with a light load running. The tests run in file
+order and share that sandbox; the last one takes it down and checks that no process is
+left behind.
 """
 
 import glob
@@ -17,6 +18,7 @@ import time
 import pytest
 import requests
 
+from sandbox import ctl as sandbox_ctl
 from sandbox import kubeapi, procs
 from sandbox.routing import bucketing
 
@@ -25,6 +27,8 @@ pytestmark = pytest.mark.sandbox
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 STABLE_NS, CANARY_NS = "yyc3-short-drama", "yyc3-short-drama-canary"
 CANARY_WEIGHT = 20
+# Apart from the default sandbox's, which may run at the same time.
+POD_CIDR = "10.244.200.0/24"
 
 
 def free_ports(count):
@@ -61,19 +65,24 @@ def eventually(check, timeout=15.0, interval=0.2):
 
 
 class Sandbox:
-    def __init__(self, state_dir, api, router, admin, prometheus):
+    def __init__(self, state_dir, ports):
         self.state_dir = state_dir
-        self.client = kubeapi.Client(f"http://127.0.0.1:{api}")
-        self.router = f"http://127.0.0.1:{router}"
-        self.admin = f"http://127.0.0.1:{admin}"
-        self.prometheus = f"http://127.0.0.1:{prometheus}"
+        self.client = kubeapi.Client.from_kubeconfig(os.path.join(state_dir, "admin.kubeconfig"))
+        self.router = f"http://127.0.0.1:{ports['router_port']}"
+        self.admin = f"http://127.0.0.1:{ports['router_admin_port']}"
+        self.prometheus = f"http://127.0.0.1:{ports['prometheus_port']}"
 
     def pid(self, name):
         return procs.read_pid(os.path.join(self.state_dir, "pids", name + ".pid"))
 
+    def pod_pid(self, pod):
+        return procs.read_pid(
+            os.path.join(self.state_dir, "pids", "apps", pod["metadata"]["uid"] + ".pid")
+        )
+
     def app_processes(self):
-        """Live demo-app processes whose parent is the kubelet."""
-        kubelet = self.pid("kubelet")
+        """Live demo-app processes whose parent is the node agent."""
+        kubelet = self.pid("node")
         found = []
         for stat in glob.glob("/proc/[0-9]*/stat"):
             try:
@@ -99,17 +108,20 @@ class Sandbox:
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
     state_dir = tmp_path_factory.mktemp("sandbox-state")
-    api, router, admin, prometheus = free_ports(4)
+    ports = dict(zip(sandbox_ctl.PORTS, free_ports(len(sandbox_ctl.PORTS)), strict=True))
+    flags = [
+        arg for setting, port in ports.items() for arg in (sandbox_ctl.PORTS[setting][0], str(port))
+    ]
     up = ctl(
         state_dir,
         "up",
-        *("--api-port", str(api), "--router-port", str(router)),
-        *("--router-admin-port", str(admin), "--prometheus-port", str(prometheus)),
+        *flags,
+        *("--pod-cidr", POD_CIDR),
         *("--load-rate", "10", "--load-users", "300", "--load-duration", "300"),
     )
     try:
         assert up.returncode == 0, up.stdout + up.stderr
-        yield Sandbox(str(state_dir), api, router, admin, prometheus)
+        yield Sandbox(str(state_dir), ports)
     finally:
         ctl(state_dir, "down")
 
@@ -137,6 +149,11 @@ def canary_objects(fault_error_ratio):
                                 "name": "frontend",
                                 "image": "yyc3/short-drama-frontend:1.1.0",
                                 "env": env,
+                                "ports": [{"name": "http", "containerPort": 8080}],
+                                "readinessProbe": {
+                                    "httpGet": {"path": "/api/health", "port": "http"},
+                                    "periodSeconds": 1,
+                                },
                             }
                         ]
                     },
@@ -147,21 +164,44 @@ def canary_objects(fault_error_ratio):
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": {"name": "frontend-canary", "namespace": CANARY_NS},
-            "spec": {"selector": labels, "ports": [{"name": "http", "port": 80}]},
+            "spec": {
+                "selector": labels,
+                "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+            },
         },
     ]
 
 
-def test_stable_pods_run_ready_and_serve_their_version(sandbox):
+def test_the_server_is_a_real_kube_apiserver(sandbox):
+    version = sandbox.client.request("GET", "/version")
+    assert version["gitVersion"] == "v1.37.2"
+    (node,) = sandbox.client.list("Node")
+    ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
+    assert (node["metadata"]["name"], ready["status"]) == ("sandbox", "True")
+    assert node["spec"]["podCIDR"] == POD_CIDR
+
+
+def test_stable_pods_run_ready_on_their_own_addresses(sandbox):
     pods = sandbox.client.list("Pod", STABLE_NS, "app=frontend,track=stable")
     assert len(pods) == 2
+    addresses = set()
     for pod in pods:
         assert pod["status"]["phase"] == "Running"
+        assert pod["spec"]["nodeName"] == "sandbox"
         ready = next(c for c in pod["status"]["conditions"] if c["type"] == "Ready")
         assert ready["status"] == "True"
-        port = pod["metadata"]["annotations"]["sandbox.canary.io/port"]
-        health = requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2).json()
+        address = pod["status"]["podIP"]
+        addresses.add(address)
+        health = requests.get(f"http://{address}:8080/api/health", timeout=2).json()
         assert health == {"status": "ok", "version": "1.0.0", "track": "stable"}
+    assert len(addresses) == 2
+    (owner,) = {p["metadata"]["ownerReferences"][0]["kind"] for p in pods}
+    assert owner == "ReplicaSet"
+    slices = sandbox.client.list(
+        "EndpointSlice", STABLE_NS, label_selector="kubernetes.io/service-name=frontend"
+    )
+    published = {a for s in slices for e in s["endpoints"] for a in e["addresses"]}
+    assert published == addresses
     assert len(sandbox.app_processes()) == 2
 
 
@@ -262,22 +302,25 @@ def test_scaling_changes_the_process_count(sandbox):
     assert len(sandbox.client.list("Pod", STABLE_NS, "app=frontend,track=stable")) == 2
 
 
-def test_hold_blocks_a_rollout_and_the_image_catalog_applies(sandbox):
+def test_a_paused_rollout_waits_and_the_image_catalog_applies(sandbox):
     def canary_versions():
         pods = sandbox.client.list("Pod", CANARY_NS, "app=frontend,track=canary")
-        return sorted(p["spec"]["containers"][0]["image"].rsplit(":", 1)[1] for p in pods)
+        live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+        return sorted(p["spec"]["containers"][0]["image"].rsplit(":", 1)[1] for p in live)
 
     image = "yyc3/short-drama-frontend:1.2.0-slow"  # in sandbox/images.yaml
     patch = {
-        "metadata": {"annotations": {"sandbox.canary.io/hold-rollout": "true"}},
-        "spec": {"template": {"spec": {"containers": [{"name": "frontend", "image": image}]}}},
+        "spec": {
+            "paused": True,
+            "template": {"spec": {"containers": [{"name": "frontend", "image": image}]}},
+        },
     }
-    sandbox.client.merge_patch("Deployment", CANARY_NS, "frontend-canary", patch)
+    sandbox.client.strategic_merge_patch("Deployment", CANARY_NS, "frontend-canary", patch)
     time.sleep(1.5)
     assert canary_versions() == ["1.1.0"]
-    release = {"metadata": {"annotations": {"sandbox.canary.io/hold-rollout": None}}}
-    sandbox.client.merge_patch("Deployment", CANARY_NS, "frontend-canary", release)
-    eventually(lambda: canary_versions() == ["1.2.0-slow"])
+    resume = {"spec": {"paused": False}}
+    sandbox.client.merge_patch("Deployment", CANARY_NS, "frontend-canary", resume)
+    eventually(lambda: canary_versions() == ["1.2.0-slow"], timeout=30)
 
     def router_serves_new_version():
         """the router sends forced canary traffic to the new version"""
@@ -285,9 +328,14 @@ def test_hold_blocks_a_rollout_and_the_image_catalog_applies(sandbox):
         return response.status_code == 200 and response.json()["version"] == "1.2.0-slow"
 
     eventually(router_serves_new_version)
-    (pod,) = sandbox.client.list("Pod", CANARY_NS, "app=frontend,track=canary")
-    pid_file = os.path.join(sandbox.state_dir, "pids", "apps", pod["metadata"]["name"] + ".pid")
-    with open(f"/proc/{procs.read_pid(pid_file)}/environ", "rb") as handle:
+    (pod,) = eventually(
+        lambda: (
+            sandbox.client.list("Pod", CANARY_NS, "app=frontend,track=canary")
+            if len(sandbox.client.list("Pod", CANARY_NS, "app=frontend,track=canary")) == 1
+            else None
+        )
+    )
+    with open(f"/proc/{sandbox.pod_pid(pod)}/environ", "rb") as handle:
         environ = handle.read().split(b"\0")
     assert b"FAULT_LATENCY_SECONDS=2.5" in environ
 
@@ -295,8 +343,7 @@ def test_hold_blocks_a_rollout_and_the_image_catalog_applies(sandbox):
 def test_killed_app_process_is_restarted(sandbox):
     pod = sandbox.client.list("Pod", STABLE_NS, "app=frontend,track=stable")[0]
     name = pod["metadata"]["name"]
-    pid = procs.read_pid(os.path.join(sandbox.state_dir, "pids", "apps", name + ".pid"))
-    os.kill(pid, 9)
+    os.kill(sandbox.pod_pid(pod), 9)
 
     def restarted():
         """the pod reports one restart and is Ready again"""
@@ -310,7 +357,17 @@ def test_killed_app_process_is_restarted(sandbox):
 
 def test_down_leaves_no_process_behind(sandbox):
     components = [
-        sandbox.pid(n) for n in ("apiserver", "kubelet", "router", "prometheus", "loadgen")
+        sandbox.pid(n)
+        for n in (
+            "etcd",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "node",
+            "router",
+            "prometheus",
+            "loadgen",
+        )
     ]
     apps = sandbox.app_processes()
     assert all(components) and apps
@@ -321,3 +378,4 @@ def test_down_leaves_no_process_behind(sandbox):
     again = ctl(sandbox.state_dir, "down")
     assert again.returncode == 0
     assert "nothing was running" in again.stdout
+    assert not os.path.exists(f"/run/netns/{sandbox_ctl.netns_name(sandbox.state_dir)}")
