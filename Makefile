@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup system-packages kube-binaries demo test lint unit conformance integration molecule molecule-kind bench \
+.PHONY: setup system-packages kube-binaries demo test lint unit integration molecule molecule-kind bench \
         sandbox-up sandbox-down sandbox-status clean
 
 setup: $(STAMP) system-packages kube-binaries
@@ -28,8 +28,8 @@ $(STAMP): requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
-# Debian's Prometheus serves the analysis tests' recorded histories; promtool and amtool (prometheus-alertmanager) check the generated
-# monitoring; nmap scans the canary's ports in the security tests; ab (apache2-utils),
+# Debian's Prometheus serves the analysis tests' recorded histories; promtool and amtool
+# (prometheus-alertmanager) check the generated monitoring; nmap scans the canary's ports in the security tests; ab (apache2-utils),
 # hey and wrk are the load test's optional external tools; the backups run mariadb-dump,
 # mariadb (mariadb-client) and redis-check-rdb (redis-tools), tested against mariadbd
 # and redis-server, which the tests start on 127.0.0.1; Chromium opens the release
@@ -59,11 +59,12 @@ system-packages:
 demo: setup
 	$(PYTHON) -m sandbox.demo
 
-# Unit tests on both cores; the conformance and integration tests share the one sandbox
-# (fixed ports), so they run one at a time.
+# Unit tests on both cores (each worker starts one real kube-apiserver for the tests
+# that need an API server); the integration tests share the one sandbox (fixed ports),
+# so they run one at a time.
 test: setup lint
 	$(PYTHON) -m pytest -n 2 --durations=15 tests/unit
-	$(PYTHON) -m pytest --durations=25 tests/conformance tests/integration
+	$(PYTHON) -m pytest --durations=25 tests/integration
 	$(MAKE) molecule
 
 lint: $(STAMP)
@@ -74,9 +75,6 @@ lint: $(STAMP)
 
 unit: $(STAMP)
 	$(PYTHON) -m pytest -n 2 tests/unit
-
-conformance: setup
-	$(PYTHON) -m pytest tests/conformance
 
 integration: setup
 	$(PYTHON) -m pytest tests/integration

@@ -4,7 +4,7 @@ import os
 import tempfile
 import time
 
-from bench.common import parse_time, playbook, row
+from bench.common import STAND_IN, parse_time, playbook, row, spread
 from sandbox.releases import CANARY, CANARY_NAMESPACE, HEALTHY_IMAGE, wait_for
 
 INTERVAL = 2.0
@@ -99,6 +99,8 @@ def measure(sandbox, runs):
         raise RuntimeError("no run was rolled back by the injected fault")
     worst = max(times)
     row("worst", f"{worst:.2f} s", f"<= {TARGET_SECONDS:g} s", worst <= TARGET_SECONDS)
+    row("real control plane", spread(times))
+    row("stand-in API server (before)", spread(STAND_IN["rollback_reaction_seconds"]))
     return {
         "seconds": times,
         "target_seconds": TARGET_SECONDS,

@@ -1,6 +1,6 @@
 """Stage overhead: a stage's wall time minus its bake time, read from the ledger."""
 
-from bench.common import parse_time, playbook, row
+from bench.common import STAND_IN, parse_time, playbook, row, spread
 from sandbox.releases import HEALTHY_IMAGE
 
 TARGET_SECONDS = 4.0
@@ -33,6 +33,8 @@ def measure(sandbox):
                 overhead <= TARGET_SECONDS,
             )
             previous_end = end
+    row("real control plane", spread(overheads))
+    row("stand-in API server (before)", spread(STAND_IN["stage_overhead_seconds"]))
     return {
         "bake_seconds": BAKE_SECONDS,
         "overhead_seconds": overheads,

@@ -255,7 +255,7 @@ class Sandbox:
         self.start(name, argv)
 
     def start(self, name, argv):
-        procs.start(
+        process = procs.start(
             argv,
             self.path("logs", name + ".log"),
             self.path("pids", name + ".pid"),
@@ -263,7 +263,7 @@ class Sandbox:
             self.python_env,
         )
         time.sleep(0.1)
-        if not self.running(name):
+        if process.poll() is not None:
             log = self.path("logs", name + ".log")
             raise SandboxError(f"{name} exited at start; see {log}:\n{procs.tail(log)}")
 

@@ -151,7 +151,11 @@ class Client:
             cert=self.cert,
         )
         if response.status_code >= 400:
-            raise ApiError(response.status_code, response.text[:300])
+            try:
+                message = response.json().get("message") or response.text
+            except ValueError:
+                message = response.text
+            raise ApiError(response.status_code, message[:2000])
         return response.json() if response.content else {}
 
     def get(self, kind, namespace, name):

@@ -33,13 +33,13 @@ import os
 import queue
 import random
 import signal
+import tempfile
 import threading
 import time
 
 import requests
 import yaml
 
-from sandbox.publish import write_atomically
 from sandbox.routing import targeting
 
 LOG = logging.getLogger("sandbox.loadgen")
@@ -72,6 +72,20 @@ REGIONS = {
     "others": 35,
 }
 ATTRIBUTES = ("type", "level", "active", "internal", "region")
+
+
+def write_atomically(path, data):
+    """Write JSON through a temporary file and rename, so readers never see half a file."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json.part")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def percentile(sorted_values, pct):

@@ -1,19 +1,13 @@
-"""Turn a Deployment's pod template into what the sandbox kubelet runs and publishes.
+"""What the node agent runs for a Pod's container: its version, catalog env and env.
 
 Pure functions: the app version from the image tag, the env an image bakes in (from
-the image catalog), the container env with the downward API resolved, the pod name,
-and the Pod object as a real kubelet and ReplicaSet controller would leave it.
+the image catalog), and the container env with the downward API resolved.
 """
 
-import random
 import re
-import time
 
 import yaml
 
-SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what Kubernetes uses for name suffixes
-PORT_ANNOTATION = "sandbox.canary.io/port"
-HOLD_ANNOTATION = "sandbox.canary.io/hold-rollout"
 _LABEL_REF = re.compile(r"^metadata\.(labels|annotations)\['([^']+)'\]$")
 _VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 
@@ -69,75 +63,3 @@ def resolve_env(env_list, metadata, **where):
             value = str(item.get("value", ""))
             env[name] = _VAR_REF.sub(lambda m: env.get(m.group(1), m.group(0)), value)
     return env
-
-
-def pod_name(deployment_name, pod_template_hash, rng=random):
-    suffix = "".join(rng.choice(SAFE_ALPHABET) for _ in range(5))
-    return f"{deployment_name}-{pod_template_hash}-{suffix}"
-
-
-def is_held(deployment):
-    annotations = deployment["metadata"].get("annotations") or {}
-    return str(annotations.get(HOLD_ANNOTATION, "")).lower() == "true"
-
-
-def pod_metadata(deployment, pod_template_hash, name, port):
-    """Metadata of a pod of this Deployment: template labels plus the template hash."""
-    template_meta = deployment["spec"]["template"].get("metadata") or {}
-    meta = deployment["metadata"]
-    return {
-        "name": name,
-        "namespace": meta["namespace"],
-        "labels": {**(template_meta.get("labels") or {}), "pod-template-hash": pod_template_hash},
-        "annotations": {**(template_meta.get("annotations") or {}), PORT_ANNOTATION: str(port)},
-        "ownerReferences": [
-            {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "name": meta["name"],
-                "uid": meta["uid"],
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
-        ],
-    }
-
-
-def _timestamp(seconds):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
-
-
-def pod_status(container, ready, restarts, started_at, changed_at):
-    """A Running pod status; Ready follows the app's health endpoint."""
-    flag = "True" if ready else "False"
-    stamp, changed = _timestamp(started_at), _timestamp(changed_at)
-    return {
-        "phase": "Running",
-        "podIP": "127.0.0.1",
-        "podIPs": [{"ip": "127.0.0.1"}],
-        "hostIP": "127.0.0.1",
-        "startTime": stamp,
-        "conditions": [
-            {"type": "Initialized", "status": "True", "lastTransitionTime": stamp},
-            {"type": "Ready", "status": flag, "lastTransitionTime": changed},
-            {"type": "ContainersReady", "status": flag, "lastTransitionTime": changed},
-            {"type": "PodScheduled", "status": "True", "lastTransitionTime": stamp},
-        ],
-        "containerStatuses": [
-            {
-                "name": container["name"],
-                "image": container.get("image", ""),
-                "ready": ready,
-                "started": True,
-                "restartCount": restarts,
-                "state": {"running": {"startedAt": stamp}},
-            }
-        ],
-    }
-
-
-def pod_object(deployment, metadata):
-    """The Pod to create: the template's spec, bound to the one sandbox node."""
-    spec = dict(deployment["spec"]["template"].get("spec") or {})
-    spec["nodeName"] = "sandbox"
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}

@@ -41,6 +41,12 @@ def start(argv, log_path, pid_path, cwd, env=None):
             start_new_session=True,
         )
     write_pid(pid_path, process.pid)
+    # Popen returns once the child has called exec, a moment before the kernel has mapped
+    # the new program's arguments: until then /proc/<pid>/cmdline reads empty, and
+    # ``running`` would take the new process for a stranger.
+    deadline = time.monotonic() + 2.0
+    while not cmdline(process.pid) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
     return process
 
 

@@ -141,7 +141,7 @@ class Release:
     def answers(self):
         """True when a sandbox runs from the state dir and its API server answers."""
         try:
-            self.api.request("GET", "/readyz")
+            self.api.request("GET", "/version")
         except (OSError, ApiError):  # no kubeconfig yet, or nothing listening
             self._api = None
             return False

@@ -33,11 +33,11 @@ class RealApiServer:
             )
         }
         self.control_plane = ControlPlane(str(workdir), ports)
-        self.control_plane.start(components=("etcd", "kube-apiserver"), log=lambda _: None)
         self.url = self.control_plane.server
         self.kubeconfig = workdir / "admin.kubeconfig"
-        self.client = kubeapi.Client.from_kubeconfig(str(self.kubeconfig), timeout=10)
         try:
+            self.control_plane.start(components=("etcd", "kube-apiserver"), log=lambda _: None)
+            self.client = kubeapi.Client.from_kubeconfig(str(self.kubeconfig), timeout=10)
             crds.install(self.client, crds.definitions())
             if with_rbac:
                 for obj in bootstrap.manifests(*bootstrap.rbac_files()):

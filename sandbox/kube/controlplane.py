@@ -227,15 +227,16 @@ class ControlPlane:
         for name, argv in self.commands({**dict.fromkeys(COMPONENTS, ""), **found}).items():
             if name not in components:
                 continue
+            process = None
             if not self.running(name):
-                procs.start(
+                process = procs.start(
                     argv,
                     self.path("logs", name + ".log"),
                     self.path("pids", name + ".pid"),
                     self.state_dir,
                     self.environ,
                 )
-            self.wait_healthy(name, deadline)
+            self.wait_healthy(name, deadline, process)
 
     def health_url(self, name):
         port = {
@@ -267,10 +268,16 @@ class ControlPlane:
             return False, str(error)
         return response.status_code == 200, f"HTTP {response.status_code}: {response.text[:200]}"
 
-    def wait_healthy(self, name, deadline):
+    def wait_healthy(self, name, deadline, process=None):
+        """Wait for ``/healthz`` (``/readyz``, ``/health``); fail when the process exits.
+
+        A process started here is watched through its handle: its ``/proc`` command line
+        may still be empty in the instant after it started.
+        """
         said = ""
         while time.monotonic() < deadline:
-            if not self.running(name):
+            exited = process.poll() is not None if process else not self.running(name)
+            if exited:
                 raise ControlPlaneError(
                     f"{name} exited; see {self.path('logs', name + '.log')}:\n{procs.tail(self.path('logs', name + '.log'))}"
                 )

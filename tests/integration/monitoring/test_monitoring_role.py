@@ -2,8 +2,9 @@
 
 The sandbox inventory's spec is checked without a cluster (canary_spec_check_cluster
 false), the role writes and checks its files in a temporary directory, and its
-``apply`` entry point applies the PrometheusRule to a bare sandbox API server of its
-own (no kubelet, router or Prometheus), as the sandbox inventory asks it to.
+``apply`` entry point applies the PrometheusRule to the real API server alone
+(``real_api``: prometheus-operator's CRD, no controllers, no Prometheus), as the
+sandbox inventory asks it to.
 """
 
 import json
@@ -14,10 +15,14 @@ import sys
 import pytest
 import yaml
 
-from tests.conformance.conftest import Server
+from sandbox import kubeapi
 from tests.monitoring_settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow]
+
+# The sandbox inventory's namespace: the PrometheusRule goes there.
+NAMESPACE = "yyc3-short-drama"
+RULE = "frontend-canary-alerts"
 
 PLAYBOOK = """\
 - name: Write, check and apply the monitoring of each service
@@ -37,14 +42,16 @@ PLAYBOOK = """\
 
 
 @pytest.fixture(scope="module")
-def apiserver(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("apiserver"))
-    status, _ = server.request(
-        "POST", "/api/v1/namespaces", {"metadata": {"name": "yyc3-short-drama"}}
-    )
-    assert status == 201
-    yield server
-    server.stop()
+def apiserver(real_api):
+    """The session's API server with the inventory's namespace (kept if there already)."""
+    try:
+        real_api.client.create(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+        )
+    except kubeapi.ApiError as error:
+        if error.status != 409:
+            raise
+    return real_api
 
 
 @pytest.fixture
@@ -96,18 +103,11 @@ def recap(output):
 
 
 def prometheus_rule(apiserver):
-    status, body = apiserver.request(
-        "GET",
-        "/apis/monitoring.coreos.com/v1/namespaces/yyc3-short-drama/prometheusrules/frontend-canary-alerts",
-    )
-    return body if status == 200 else None
+    return apiserver.client.get("PrometheusRule", NAMESPACE, RULE)
 
 
 def test_writes_checks_applies_then_changes_nothing(play, apiserver):
-    apiserver.request(
-        "DELETE",
-        "/apis/monitoring.coreos.com/v1/namespaces/yyc3-short-drama/prometheusrules/frontend-canary-alerts",
-    )
+    apiserver.client.delete("PrometheusRule", NAMESPACE, RULE)
     code, output = play()
     assert code == 0, output
     assert recap(output)["changed"] == "2"  # the files, the PrometheusRule

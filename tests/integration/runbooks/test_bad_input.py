@@ -31,11 +31,17 @@ PLAYBOOKS = [
 
 
 def snapshot(cluster):
-    """What an operator cares about: every object's spec and data, not its status."""
+    """What an operator cares about: every object's spec and data, not its status.
+
+    Not the control plane's own namespaces, whose Leases are heartbeats renewed every
+    few seconds.
+    """
     state = {}
     for path in WATCHED:
         for item in cluster.api.request("GET", path)["items"]:
             meta = item["metadata"]
+            if (meta.get("namespace") or "").startswith("kube-"):
+                continue
             content = {k: v for k, v in item.items() if k not in ("metadata", "status")}
             content["labels"] = meta.get("labels")
             digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

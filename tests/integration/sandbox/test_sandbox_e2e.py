@@ -355,6 +355,76 @@ def test_killed_app_process_is_restarted(sandbox):
     eventually(restarted)
 
 
+INVALID_TRAFFIC_OBJECTS = [
+    # The schema: a backendRef weight is at least 0.
+    (
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "HTTPRoute",
+            "metadata": {"name": "bad-weight", "namespace": STABLE_NS},
+            "spec": {"rules": [{"backendRefs": [{"name": "frontend", "port": 80, "weight": -1}]}]},
+        },
+        "should be greater than or equal to 0",
+    ),
+    # A CEL rule of the CRD: a PathPrefix value must start with "/".
+    (
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "HTTPRoute",
+            "metadata": {"name": "bad-path", "namespace": STABLE_NS},
+            "spec": {
+                "rules": [
+                    {
+                        "matches": [{"path": {"type": "PathPrefix", "value": "api"}}],
+                        "backendRefs": [{"name": "frontend", "port": 80}],
+                    }
+                ]
+            },
+        },
+        "must be an absolute path",
+    ),
+    (
+        {
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "VirtualService",
+            "metadata": {"name": "bad-route", "namespace": STABLE_NS},
+            "spec": {"http": [{"route": [{"destination": {"host": "frontend"}, "weight": "x"}]}]},
+        },
+        "weight",
+    ),
+    (
+        {
+            "apiVersion": "route.openshift.io/v1",
+            "kind": "Route",
+            "metadata": {"name": "bad-weight", "namespace": STABLE_NS},
+            "spec": {"to": {"kind": "Service", "name": "frontend", "weight": 300}},
+        },
+        "weight",
+    ),
+    (
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": {"name": "bad-rule", "namespace": STABLE_NS},
+            "spec": {"groups": [{"name": "g", "rules": [{"alert": "A"}]}]},
+        },
+        "expr",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("obj", "reason"),
+    INVALID_TRAFFIC_OBJECTS,
+    ids=[f"{obj['kind']}-{obj['metadata']['name']}" for obj, _ in INVALID_TRAFFIC_OBJECTS],
+)
+def test_the_providers_crds_refuse_invalid_objects(sandbox, obj, reason):
+    with pytest.raises(kubeapi.ApiError) as refused:
+        sandbox.client.create(obj)
+    assert refused.value.status == 422
+    assert reason in str(refused.value)
+
+
 def test_down_leaves_no_process_behind(sandbox):
     components = [
         sandbox.pid(n)

@@ -1,20 +1,16 @@
 """The canary_report role in real ansible-playbook runs, reading a ledger from an API server.
 
-The ledger a recorded release left (``ledgers``) is stored as its ConfigMap in the
-sandbox's Kubernetes API server, started alone on a free port of 127.0.0.1 and stopped
-by PID. The role reads it with canary_state, writes the report and publishes it with
-set_stats; the JSON callback shows the artifact.
+The ledger a recorded release left (``ledgers``) is stored as its ConfigMap in a
+namespace of its own of the real Kubernetes API server (``real_api``). The role reads
+it with canary_state, writes the report and publishes it with set_stats; the JSON
+callback shows the artifact.
 """
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
+import uuid
 
 import pytest
 import yaml
@@ -27,7 +23,6 @@ from . import ledgers
 
 pytestmark = pytest.mark.slow
 
-NAMESPACE = GOOD_SPEC["namespace"]
 PLAYBOOK = [
     {
         "name": "Report on the release",
@@ -43,76 +38,30 @@ PLAYBOOK = [
 ]
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ApiServer:
-    """The sandbox's API server process on a free port, with a kubeconfig for it."""
-
-    def __init__(self, workdir):
-        self.url = f"http://127.0.0.1:{_free_port()}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.apiserver", "--port", self.url.rsplit(":", 1)[1]],
-            cwd=PROJECT_ROOT,
-        )
-        self.kubeconfig = workdir / "kubeconfig"
-        cluster = {"name": "test", "cluster": {"server": self.url}}
-        self.kubeconfig.write_text(
-            yaml.safe_dump(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Config",
-                    "clusters": [cluster],
-                    "users": [{"name": "test", "user": {"token": "ignored"}}],
-                    "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
-                    "current-context": "test",
-                }
-            )
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:
-                    if response.read() == b"ok":
-                        return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("the API server did not become ready")
-
-    def post(self, path, body):
-        request = urllib.request.Request(
-            self.url + path,
-            data=json.dumps(body).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())
-
-    def stop(self):
-        os.kill(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    server = ApiServer(tmp_path_factory.mktemp("apiserver"))
-    server.post("/api/v1/namespaces", {"metadata": {"name": NAMESPACE}})
+def namespace(real_api):
+    """A namespace of its own in the real API server, holding the recorded ledger."""
+    name = f"report-{uuid.uuid4().hex[:6]}"
+    real_api.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     spec, state = ledgers.rolled_back()
-    server.post(
-        f"/api/v1/namespaces/{NAMESPACE}/configmaps",
-        {"metadata": {"name": spec["ledger"]["name"]}, "data": ledger_data(state)},
+    real_api.client.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": spec["ledger"]["name"], "namespace": name},
+            "data": ledger_data(state),
+        }
     )
-    yield server
-    server.stop()
+    return name
 
 
-def run(api, tmp_path, *args, ledger_name=None):
-    spec = dict(GOOD_SPEC, ledger={"name": ledger_name} if ledger_name else {})
+def run(real_api, namespace, tmp_path, *args, ledger_name=None):
+    spec = dict(
+        GOOD_SPEC,
+        namespace=namespace,
+        canary_namespace=f"{namespace}-canary",
+        ledger={"name": ledger_name} if ledger_name else {},
+    )
     (tmp_path / "playbook.yml").write_text(yaml.safe_dump(PLAYBOOK, sort_keys=False))
     (tmp_path / "vars.yml").write_text(
         yaml.safe_dump({"canary": spec, "canary_report_dir": str(tmp_path / "reports")})
@@ -147,7 +96,7 @@ def run(api, tmp_path, *args, ledger_name=None):
             "ANSIBLE_CONFIG": str(PROJECT_ROOT / "ansible.cfg"),
             "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
             "ANSIBLE_SHOW_CUSTOM_STATS": "true",
-            "K8S_AUTH_KUBECONFIG": str(api.kubeconfig),
+            "K8S_AUTH_KUBECONFIG": str(real_api.kubeconfig),
         },
         capture_output=True,
         text=True,
@@ -164,8 +113,8 @@ def shown_path(output):
     return task["hosts"]["localhost"]["canary_report_path"]
 
 
-def test_the_role_writes_the_report_and_publishes_it(api, tmp_path):
-    output = run(api, tmp_path)
+def test_the_role_writes_the_report_and_publishes_it(real_api, namespace, tmp_path):
+    output = run(real_api, namespace, tmp_path)
     written = sorted(path.name for path in (tmp_path / "reports").iterdir())
     assert written == [
         "frontend-20250101T120000Z.html",
@@ -179,16 +128,16 @@ def test_the_role_writes_the_report_and_publishes_it(api, tmp_path):
     assert shown_path(output) == str(tmp_path / "reports" / "frontend-20250101T120000Z.json")
 
 
-def test_check_mode_writes_nothing(api, tmp_path):
-    output = run(api, tmp_path, "--check", "--diff")
+def test_check_mode_writes_nothing(real_api, namespace, tmp_path):
+    output = run(real_api, namespace, tmp_path, "--check", "--diff")
     assert not (tmp_path / "reports").exists()
     published = output["global_custom_stats"]["canary_report"]["frontend"]
     assert published["outcome"] == "rolled_back"
     assert shown_path(output) is None
 
 
-def test_nothing_is_written_without_a_release(api, tmp_path):
-    output = run(api, tmp_path, ledger_name="never-released-canary-ledger")
+def test_nothing_is_written_without_a_release(real_api, namespace, tmp_path):
+    output = run(real_api, namespace, tmp_path, ledger_name="never-released-canary-ledger")
     assert not (tmp_path / "reports").exists()
     assert "canary_report" not in output.get("global_custom_stats", {})
     assert shown_path(output) is None

@@ -38,16 +38,30 @@ def test_router_config_with_unknown_provider_is_refused(tmp_path):
         router.load_config(str(path))
 
 
-def test_prometheus_config_scrapes_file_sd_apps_and_router(tmp_path):
-    path = prometheus.write_config(str(tmp_path), 18081)
+def test_prometheus_config_discovers_the_pods_and_scrapes_the_router(tmp_path):
+    path = prometheus.write_config(
+        str(tmp_path), 18081, "https://127.0.0.1:16443", "/ca.crt", "/prometheus.token"
+    )
     config = yaml.safe_load(pathlib.Path(path).read_text())
     assert config["global"]["scrape_interval"] == "1s"
     assert config["global"]["evaluation_interval"] == "1s"
     apps, routerjob = config["scrape_configs"]
     assert apps["honor_labels"] is True
-    assert apps["file_sd_configs"] == [
-        {"files": [str(tmp_path / "file_sd" / "*.json")], "refresh_interval": "1s"}
+    assert apps["kubernetes_sd_configs"] == [
+        {
+            "role": "pod",
+            "api_server": "https://127.0.0.1:16443",
+            "tls_config": {"ca_file": "/ca.crt"},
+            "authorization": {"credentials_file": "/prometheus.token"},
+        }
     ]
+    keep = [r for r in apps["relabel_configs"] if r.get("action") == "keep"]
+    assert [(r["source_labels"], r["regex"]) for r in keep] == [
+        (["__meta_kubernetes_pod_label_app"], "frontend"),
+        (["__meta_kubernetes_pod_phase"], "Running"),
+    ]
+    targets = {r["target_label"] for r in apps["relabel_configs"] if "target_label" in r}
+    assert targets == {"namespace", "pod", "deployment", "track", "version"}
     assert routerjob["static_configs"] == [{"targets": ["127.0.0.1:18081"]}]
     argv = prometheus.command("/usr/bin/prometheus", path, str(tmp_path), 19090)
     assert "--web.listen-address=127.0.0.1:19090" in argv
@@ -70,12 +84,17 @@ def test_loadgen_percentiles_and_per_track_stats():
 
 def test_ctl_ports_come_from_flags_then_env_then_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("SANDBOX_ROUTER_PORT", "28080")
-    args = argparse.Namespace(
-        command="up", api_port=26443, router_port=None, router_admin_port=None, prometheus_port=None
-    )
+    for setting in ctl.PORTS.values():
+        if setting[1] != "SANDBOX_ROUTER_PORT":
+            monkeypatch.delenv(setting[1], raising=False)
+    args = argparse.Namespace(command="up", **{**dict.fromkeys(ctl.PORTS), "api_port": 26443})
     ports = ctl.resolve_ports(args, str(tmp_path))
     assert ports == {
         "api_port": 26443,
+        "etcd_port": 16379,
+        "etcd_peer_port": 16380,
+        "controller_manager_port": 16257,
+        "scheduler_port": 16259,
         "router_port": 28080,
         "router_admin_port": 18081,
         "prometheus_port": 19090,

@@ -1,18 +1,32 @@
 """``python -m sandbox router --traffic P``: the router alone restarted with another provider.
 
-A sandbox of two processes (the API server and the router) on free ports with its own
-state dir, one stable "pod" served by this test, everything stopped by PID at the end.
+The sandbox's state dir is the real API server's (``real_api``: etcd and kube-apiserver
+of that state dir, seeded here as ``sandbox up`` seeds it), with the router as its own
+ServiceAccount (``sandbox/kube/identities.yaml``) on free ports. The router is stopped
+by PID at the end; the API server is the session's and keeps running.
+
+No pod runs: the stable Service's EndpointSlice names an address of TEST-NET-1, which
+nothing connects to (the real API server refuses the 127.0.0.1 a pod of this test would
+listen on). So "the router answers" is what its admin port reports, the stable backend
+read from the API server, rather than a request proxied through to stable
+(``Sandbox.router_answers``), which tests/integration/sandbox covers with real pods.
 """
 
 import json
+import os
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
-from sandbox import ctl, kubeapi, procs
+from sandbox import ctl, procs
+from sandbox.kube import controlplane
+
+from .seeded import router_token
+
+STABLE_NAMESPACE = "yyc3-short-drama"
+# TEST-NET-1 (RFC 5737): never routed, never connected to.
+UNREACHABLE = "192.0.2.10"
 
 
 def free_port():
@@ -21,74 +35,86 @@ def free_port():
         return sock.getsockname()[1]
 
 
-class Pod(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args):
-        """Quiet."""
+def router_reads_stable(sandbox):
+    """The router's admin port answers and counts the stable backend it read."""
+    answer = requests.get(sandbox.admin_url("/state"), timeout=2).json()
+    return answer["backends"]["stable"] == 1, f"router state {answer}"
 
 
-@pytest.fixture
-def pod():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Pod)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+def write_router_kubeconfig(sandbox):
+    """The router's kubeconfig as ``sandbox up`` writes it: its ServiceAccount's token."""
+    controlplane.write_yaml(
+        sandbox.path("kubeconfigs", "router"),
+        controlplane.kubeconfig(
+            sandbox.api,
+            sandbox.control_plane.ca_path,
+            {"token": router_token(sandbox.admin())},
+        ),
+    )
 
 
 @pytest.fixture
-def sandbox(tmp_path, monkeypatch, pod):
-    """The API server (seeded) and the router with the configmap provider, running."""
+def sandbox(real_api, monkeypatch):
+    """The seeded API server and the router with the configmap provider, running."""
     for setting in ctl.PORTS.values():
         monkeypatch.delenv(setting[1], raising=False)
+    monkeypatch.setattr(ctl.Sandbox, "router_answers", router_reads_stable)
     ports = {setting: free_port() for setting in ctl.PORTS}
-    running = ctl.Sandbox(str(tmp_path / "state"), ports)
+    ports.update(real_api.control_plane.ports)
+    running = ctl.Sandbox(real_api.control_plane.state_dir, ports)
     for sub in ("pids/apps", "logs/apps"):
-        (tmp_path / "state" / sub).mkdir(parents=True)
+        os.makedirs(running.path(sub), exist_ok=True)
     running.write_state()
     try:
-        running.start_module("apiserver", "--port", ports["api_port"], "--pods-from-kubelet")
-        running.wait("API server", running.api_answers, 20)
+        write_router_kubeconfig(running)
         running.seed()
-        kubeapi.Client(running.api).create(
+        admin = running.admin()
+        admin.delete("EndpointSlice", STABLE_NAMESPACE, "frontend-unreachable")
+        admin.create(
             {
-                "apiVersion": "v1",
-                "kind": "Endpoints",
-                "metadata": {"namespace": "yyc3-short-drama", "name": "frontend"},
-                "subsets": [
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": {
+                    "namespace": STABLE_NAMESPACE,
+                    "name": "frontend-unreachable",
+                    "labels": {"kubernetes.io/service-name": "frontend"},
+                },
+                "addressType": "IPv4",
+                "endpoints": [
                     {
-                        "addresses": [{"ip": "127.0.0.1", "targetRef": {"name": "stable-a"}}],
-                        "ports": [{"port": pod}],
+                        "addresses": [UNREACHABLE],
+                        "conditions": {"ready": True},
+                        "targetRef": {"kind": "Pod", "name": "stable-a"},
                     }
                 ],
+                "ports": [{"name": "http", "port": 8080}],
             }
         )
         running.start_router()
         running.wait("router", running.router_answers, 20)
         yield running
     finally:
-        running.down()
+        procs.stop([(running.pid("router"), running.marker("router"))], grace=5.0)
+        router_pid = running.path("pids", "router.pid")
+        if os.path.exists(router_pid):
+            os.unlink(router_pid)
 
 
 def test_router_command_restarts_only_the_router_with_the_new_provider(sandbox, capsys):
     state_dir = sandbox.state_dir
-    before = (sandbox.pid("apiserver"), sandbox.pid("router"))
+    control_plane = {name: sandbox.control_plane.pid(name) for name in ("etcd", "kube-apiserver")}
+    before = sandbox.pid("router")
     assert requests.get(sandbox.admin_url("/state"), timeout=2).json()["provider"] == "configmap"
 
     assert ctl.main(["router", "--traffic", "gateway_api", "--state-dir", state_dir]) == 0
     assert capsys.readouterr().out == "router restarted with gateway_api: weight 0\n"
-    assert sandbox.pid("apiserver") == before[0]
-    assert sandbox.pid("router") != before[1]
-    assert not procs.running(before[1], "sandbox.router")
-    state = requests.get(sandbox.admin_url("/state"), timeout=2).json()
-    assert (state["provider"], state["mode"], state["problem"]) == ("gateway_api", "routes", "")
+    assert {name: sandbox.control_plane.pid(name) for name in control_plane} == control_plane
+    assert all(sandbox.control_plane.running(name) for name in control_plane)
+    assert sandbox.pid("router") != before
+    assert not procs.running(before, "sandbox.router")
+    answer = requests.get(sandbox.admin_url("/state"), timeout=2).json()
+    assert (answer["provider"], answer["mode"], answer["problem"]) == ("gateway_api", "routes", "")
+    assert answer["backends"]["stable"] == 1
     with open(sandbox.path("state.json")) as handle:
         assert json.load(handle)["traffic"] == "gateway_api"
 

@@ -1,7 +1,6 @@
-"""From pod template to what the kubelet runs: version, env, name, Pod metadata."""
+"""From pod template to what the node agent runs: version, catalog env, env."""
 
 import pathlib
-import random
 
 import pytest
 
@@ -69,62 +68,6 @@ def test_missing_label_resolves_to_empty_like_kubernetes():
 def test_unsupported_env_sources_fail_loudly(value_from):
     with pytest.raises(ValueError):
         podspec.resolve_env([{"name": "X", "valueFrom": value_from}], METADATA)
-
-
-DEPLOYMENT = {
-    "metadata": {
-        "name": "frontend-canary",
-        "namespace": "yyc3-short-drama-canary",
-        "uid": "uid-1",
-        "annotations": {"sandbox.canary.io/hold-rollout": "True"},
-    },
-    "spec": {
-        "replicas": 1,
-        "template": {
-            "metadata": {"labels": {"app": "frontend", "track": "canary"}},
-            "spec": {"containers": [{"name": "frontend", "image": "yyc3/f:1.1.0"}]},
-        },
-    },
-}
-
-
-def test_pod_metadata_carries_template_labels_hash_port_and_owner():
-    meta = podspec.pod_metadata(DEPLOYMENT, "0123456789", "frontend-canary-0123456789-bcdfg", 41000)
-    assert meta["labels"] == {
-        "app": "frontend",
-        "track": "canary",
-        "pod-template-hash": "0123456789",
-    }
-    assert meta["annotations"] == {podspec.PORT_ANNOTATION: "41000"}
-    (owner,) = meta["ownerReferences"]
-    assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == (
-        "Deployment",
-        "frontend-canary",
-        "uid-1",
-        True,
-    )
-
-
-def test_pod_name_is_deployment_hash_and_five_safe_characters():
-    name = podspec.pod_name("frontend-canary", "0123456789", random.Random(1))
-    prefix, suffix = name.rsplit("-", 1)
-    assert prefix == "frontend-canary-0123456789"
-    assert len(suffix) == 5
-    assert set(suffix) <= set(podspec.SAFE_ALPHABET)
-
-
-def test_hold_annotation_is_read_case_insensitively():
-    assert podspec.is_held(DEPLOYMENT)
-    assert not podspec.is_held({"metadata": {}})
-
-
-def test_pod_status_is_running_with_ready_condition_and_restart_count():
-    status = podspec.pod_status({"name": "frontend", "image": "i:1"}, True, 2, 0.0, 60.0)
-    assert status["phase"] == "Running"
-    assert status["podIP"] == "127.0.0.1"
-    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
-    assert (ready["status"], ready["lastTransitionTime"]) == ("True", "1970-01-01T00:01:00Z")
-    assert status["containerStatuses"][0]["restartCount"] == 2
 
 
 def test_shipped_image_catalog_makes_the_faulty_builds_faulty():

@@ -25,11 +25,15 @@ class FakeClient:
     def get(self, kind, namespace, name):
         return copy.deepcopy(self.objects.get((kind, namespace, name)))
 
-    def list(self, kind, namespace=None):
+    def list(self, kind, namespace=None, label_selector=None):
+        """As the API server lists: ``label_selector`` of ``key=value`` terms only."""
+        wanted = dict(term.split("=", 1) for term in (label_selector or "").split(",") if term)
         return [
             copy.deepcopy(obj)
             for (k, ns, _), obj in self.objects.items()
-            if k == kind and namespace in (None, ns)
+            if k == kind
+            and namespace in (None, ns)
+            and wanted.items() <= (obj["metadata"].get("labels") or {}).items()
         ]
 
 
@@ -421,20 +425,40 @@ def test_a_broken_route_fails_closed(obj, problem):
 
 def test_replicas_reads_the_pods_of_the_service_selecting_both_tracks():
     service = {"kind": "Service", "metadata": {"namespace": NS, "name": "frontend-all"}}
-    subsets = [
-        {"addresses": [{"ip": "127.0.0.1", "targetRef": {"name": pod}}], "ports": [{"port": port}]}
-        for pod, port in (("stable-a", 1001), ("canary-a", 1002))
+
+    def endpoint_slice(name, service, pod, port, ready):
+        """One slice per pod, as each pod listens on its own port; ``ready`` may be unset."""
+        conditions = {} if ready is None else {"ready": ready}
+        return {
+            "kind": "EndpointSlice",
+            "metadata": {
+                "namespace": NS,
+                "name": name,
+                "labels": {"kubernetes.io/service-name": service},
+            },
+            "addressType": "IPv4",
+            "endpoints": [
+                {
+                    "addresses": ["10.244.0.2"],
+                    "conditions": conditions,
+                    "targetRef": {"kind": "Pod", "name": pod},
+                }
+            ],
+            "ports": [{"port": port}],
+        }
+
+    slices = [
+        endpoint_slice("frontend-all-a", "frontend-all", "stable-a", 1001, True),
+        endpoint_slice("frontend-all-b", "frontend-all", "canary-a", 1002, None),
+        endpoint_slice("frontend-all-c", "frontend-all", "stable-b", 1003, False),
+        endpoint_slice("frontend-x", "frontend", "stable-c", 1004, True),
     ]
-    ready = {
-        "kind": "Endpoints",
-        "metadata": {"namespace": NS, "name": "frontend-all"},
-        "subsets": subsets,
-    }
     reader = traffic.make_reader({"provider": "replicas", "replicas": {"service": "frontend-all"}})
-    rules = reader.read(FakeClient(service, ready))
+    rules = reader.read(FakeClient(service, *slices))
     assert (rules.mode, rules.problem, rules.canary_header) == ("replicas", "", "")
-    assert [(pod.pod, pod.port) for pod in rules.pods] == [("stable-a", 1001), ("canary-a", 1002)]
-    missing = reader.read(FakeClient(ready))
+    # Not ready is left out, no condition counts as ready, another Service's slice is not read.
+    assert [(pod.pod, pod.port) for pod in rules.pods] == [("canary-a", 1002), ("stable-a", 1001)]
+    missing = reader.read(FakeClient(*slices))
     assert (missing.pods, missing.mode) == ((), "replicas")
     assert (
         "Service yyc3-short-drama/frontend-all (the one selecting both tracks) not found"

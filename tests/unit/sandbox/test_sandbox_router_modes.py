@@ -1,13 +1,19 @@
 """The router in every provider's mode, end to end on 127.0.0.1.
 
-A real sandbox API server (in this process, on a free port) seeded from
-sandbox/manifests/ as ``sandbox up`` seeds it, two stable "pods" and one canary "pod"
-(small HTTP servers named by their Endpoints), and the router's proxy on a free port.
-Each test writes a provider's object as its provider would, lets the router read it
-once, and sends real requests.
+The real API server (``real_api``) seeded from sandbox/manifests/ as ``sandbox up``
+seeds it, in namespaces of this module's own (``seeded``); two stable "pods" and one
+canary "pod" (small HTTP servers named by their EndpointSlices), and the router's proxy
+on a free port. Each test writes a provider's object as its provider would, lets the
+router read it once, and sends real requests.
+
+The pods listen on 127.0.0.1, which the real API server refuses in an EndpointSlice
+("may not be in the loopback range"): the router's client reads everything from the API
+server but the EndpointSlices, which this test keeps (``WithSlices``), each one checked
+by a server-side dry run with a pod network address in place of 127.0.0.1.
 """
 
 import contextlib
+import copy
 import json
 import logging
 import pathlib
@@ -17,13 +23,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from sandbox import ctl, kubeapi, router
-from sandbox.apiserver.server import ApiServer
+from sandbox import kubeapi, router
 from sandbox.releases import traffic_seeds
 from sandbox.routing import bucketing
 
+from .seeded import fresh_namespace, remove_ingresses, renamed, seed
+
 ROUTER_YAML = pathlib.Path(__file__).resolve().parents[3] / "sandbox" / "router.yaml"
+# The seed's namespaces, as the objects below name them; ``write``, ``endpoints`` and
+# ``proxy`` put them in the module's own.
 NS, CANARY_NS = "yyc3-short-drama", "yyc3-short-drama-canary"
+SERVICE_NAME = "kubernetes.io/service-name"
+# An address of the sandbox's pod network, for the dry run of each EndpointSlice.
+POD_ADDRESS = "10.244.0.10"
 PROXY = "/api/v1/namespaces/{}/services/{}/proxy"
 USERS = [f"user-{n:05d}" for n in range(400)]
 SESSION = requests.Session()  # keep-alive: the proxy speaks HTTP/1.1
@@ -58,11 +70,45 @@ def serving(server):
         server.server_close()
 
 
+class WithSlices:
+    """The real API server's client, except that the EndpointSlices are kept here."""
+
+    def __init__(self, client):
+        self.client = client
+        self.slices = {}  # (namespace, service) -> [EndpointSlice]
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def list(self, kind, namespace=None, label_selector=None, field_selector=None):
+        if kind != "EndpointSlice":
+            return self.client.list(kind, namespace, label_selector, field_selector)
+        key, _, service = label_selector.partition("=")
+        assert (key, field_selector) == (SERVICE_NAME, None), label_selector
+        return copy.deepcopy(self.slices.get((namespace, service), []))
+
+    def set_slices(self, namespace, service, slices):
+        for endpoint_slice in slices:
+            checked = copy.deepcopy(endpoint_slice)
+            for endpoint in checked["endpoints"]:
+                endpoint["addresses"] = [POD_ADDRESS]
+            self.client.request(
+                "POST",
+                kubeapi.path("EndpointSlice", namespace),
+                checked,
+                params={"dryRun": "All"},
+            )
+        self.slices[(namespace, service)] = slices
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """The seeded API server and the three pods' servers."""
-    api = ApiServer(port=0, pods_from_kubelet=True)
-    api.start()
+def cluster(real_api):
+    """The seed in fresh namespaces, the canary one too, and the three pods' servers."""
+    namespace = fresh_namespace()
+    canary_namespace = f"{namespace}-canary"
+    client = real_api.client
+    seed(client, namespace)
+    client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": canary_namespace}})
     pods = {
         name: ThreadingHTTPServer(("127.0.0.1", 0), type(name, (Pod,), {"name": name}))
         for name in ("stable-a", "stable-b", "canary-a")
@@ -70,41 +116,68 @@ def cluster(tmp_path_factory):
     with contextlib.ExitStack() as stack:
         for server in pods.values():
             stack.enter_context(serving(server))
-        port = api.httpd.server_address[1]
-        sandbox = ctl.Sandbox(str(tmp_path_factory.mktemp("state")), {"api_port": port})
-        sandbox.seed()
-        client = kubeapi.Client(api.address)
-        client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CANARY_NS}})
-        yield {"api": api, "client": client, "pods": pods}
-    api.stop()
+        yield {
+            "api": real_api,
+            "client": WithSlices(client),
+            "namespace": namespace,
+            "pods": pods,
+        }
+    remove_ingresses(client, namespace, canary_namespace)
+
+
+def in_module(cluster, data):
+    """``data`` with the seed's namespaces renamed to the module's."""
+    return renamed(data, cluster["namespace"])
+
+
+def proxy(cluster, namespace, service):
+    """The service proxy path of a Service of the seed's ``namespace``."""
+    return PROXY.format(in_module(cluster, namespace), service)
 
 
 def endpoints(cluster, namespace, service, *pods):
-    """Write a Service's Endpoints as the kubelet does: one subset per ready pod."""
-    subsets = [
-        {
-            "addresses": [{"ip": "127.0.0.1", "targetRef": {"kind": "Pod", "name": pod}}],
-            "ports": [{"port": cluster["pods"][pod].server_address[1]}],
+    """Keep a Service's EndpointSlices: one per ready pod, each pod on its own port.
+
+    With no pod, one slice without endpoints, as the EndpointSlice controller leaves.
+    """
+    namespace = in_module(cluster, namespace)
+
+    def endpoint_slice(name, endpoints, ports):
+        return {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {"namespace": namespace, "name": name, "labels": {SERVICE_NAME: service}},
+            "addressType": "IPv4",
+            "endpoints": endpoints,
+            "ports": ports,
         }
+
+    slices = [
+        endpoint_slice(
+            f"{service}-{pod}",
+            [
+                {
+                    "addresses": ["127.0.0.1"],
+                    "conditions": {"ready": True, "serving": True, "terminating": False},
+                    "targetRef": {"kind": "Pod", "namespace": namespace, "name": pod},
+                }
+            ],
+            [
+                {
+                    "name": "http",
+                    "port": cluster["pods"][pod].server_address[1],
+                    "protocol": "TCP",
+                }
+            ],
+        )
         for pod in pods
-    ]
-    body = {
-        "apiVersion": "v1",
-        "kind": "Endpoints",
-        "metadata": {"namespace": namespace, "name": service},
-        "subsets": subsets,
-    }
-    client = cluster["client"]
-    current = client.get("Endpoints", namespace, service)
-    if current is None:
-        client.create(body)
-    else:
-        body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        client.replace(body)
+    ] or [endpoint_slice(f"{service}-empty", [], [])]
+    cluster["client"].set_slices(namespace, service, slices)
 
 
 def write(cluster, obj):
-    """Create or replace a traffic object."""
+    """Create or replace a traffic object (of the seed's namespaces) in the module's."""
+    obj = in_module(cluster, obj)
     client = cluster["client"]
     meta = obj["metadata"]
     current = client.get(obj["kind"], meta["namespace"], meta["name"])
@@ -124,9 +197,9 @@ def routed(cluster):
 
         def start(provider):
             config = router.load_config(
-                str(ROUTER_YAML), apiserver=cluster["api"].address, provider=provider
+                str(ROUTER_YAML), apiserver=cluster["api"].url, provider=provider
             )
-            live = router.Router(config, kubeapi.Client(cluster["api"].address))
+            live = router.Router(in_module(cluster, config), cluster["client"])
             live.refresh()
             proxy = router.serve(router.ProxyHandler, live, {"host": "127.0.0.1", "port": 0})
             stack.enter_context(serving(proxy))
@@ -251,12 +324,14 @@ def test_openshift_route_splits_by_weight_and_forces_nothing(cluster, routed):
     forced = {u for u in USERS if ask(url, {"X-Canary": "always", "X-User-Id": u})[1] == "canary"}
     assert forced == expected(25)
     # The validation reaches each track by its Service's own URL.
-    assert ask(url, path=PROXY.format(NS, "frontend-canary") + "/api/health")[:3] == (
+    assert ask(url, path=proxy(cluster, NS, "frontend-canary") + "/api/health")[:3] == (
         200,
         "canary",
         "canary-a",
     )
-    assert {ask(url, path=PROXY.format(NS, "frontend:80") + "/")[1] for _ in range(4)} == {"stable"}
+    assert {ask(url, path=proxy(cluster, NS, "frontend:80") + "/")[1] for _ in range(4)} == {
+        "stable"
+    }
 
 
 def test_forced_canary_without_a_ready_backend_is_503_weighted_falls_back(cluster, routed):
@@ -266,7 +341,7 @@ def test_forced_canary_without_a_ready_backend_is_503_weighted_falls_back(cluste
     assert live.state()["backends"]["canary"] == 0
     assert ask(url, {"X-Canary": "always"})[:2] == (503, "canary")
     assert ask(url, {"X-User-Id": "user-00001"})[:2] == (200, "stable")
-    assert ask(url, path=PROXY.format(CANARY_NS, "frontend-canary") + "/api/health")[:2] == (
+    assert ask(url, path=proxy(cluster, CANARY_NS, "frontend-canary") + "/api/health")[:2] == (
         503,
         "canary",
     )
@@ -303,7 +378,7 @@ def test_replicas_mode_spreads_requests_over_the_pods_its_service_selects(cluste
     }
     never = [ask(url, {"X-Canary": "never"})[1] for _ in range(6)]
     assert never.count("canary") == 2  # nothing forces a track
-    assert {ask(url, path=PROXY.format(NS, "frontend") + "/")[1] for _ in range(6)} == {"stable"}
+    assert {ask(url, path=proxy(cluster, NS, "frontend") + "/")[1] for _ in range(6)} == {"stable"}
     # A Service that does not select the canary's pods sends it nothing.
     endpoints(cluster, NS, "frontend-all", "stable-a", "stable-b")
     live.refresh()

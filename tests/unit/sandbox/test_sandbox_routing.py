@@ -44,23 +44,31 @@ def test_user_id_from_header_then_cookie_then_random():
     assert len(first) == 32
 
 
-def test_backends_from_endpoints_and_round_robin():
-    endpoints = {
-        "subsets": [
-            {
-                "addresses": [{"ip": "127.0.0.1", "targetRef": {"name": "pod-a"}}],
-                "ports": [{"port": 40001}],
-            },
-            {
-                "addresses": [{"ip": "127.0.0.1", "targetRef": {"name": "pod-b"}}],
-                "notReadyAddresses": [{"ip": "127.0.0.1", "targetRef": {"name": "pod-c"}}],
-                "ports": [{"port": 40002}],
-            },
-        ]
-    }
-    backends = routing.backends_from_endpoints(endpoints)
-    assert [(b.pod, b.port) for b in backends] == [("pod-a", 40001), ("pod-b", 40002)]
-    assert routing.backends_from_endpoints(None) == []
+def test_backends_from_endpoint_slices_and_round_robin():
+    def endpoint(pod, address, **conditions):
+        return {"addresses": [address], "conditions": conditions, "targetRef": {"name": pod}}
+
+    slices = [
+        {
+            "endpoints": [endpoint("pod-b", "10.244.0.3", ready=True)],
+            "ports": [{"name": "http", "port": 8080}],
+        },
+        {
+            "endpoints": [
+                endpoint("pod-a", "10.244.0.2"),  # no condition: ready, as the API defines it
+                endpoint("pod-c", "10.244.0.4", ready=False, serving=True, terminating=True),
+            ],
+            "ports": [{"name": "http", "port": 8080}],
+        },
+        {"endpoints": [endpoint("pod-d", "10.244.0.5", ready=True)], "ports": []},
+        {"endpoints": None, "ports": None},  # a Service without pods
+    ]
+    backends = routing.backends_from_slices(slices)
+    assert [(b.pod, b.host, b.port) for b in backends] == [
+        ("pod-a", "10.244.0.2", 8080),
+        ("pod-b", "10.244.0.3", 8080),
+    ]
+    assert routing.backends_from_slices(None) == []
     pool = routing.RoundRobin()
     assert pool.next() is None
     pool.update(backends)

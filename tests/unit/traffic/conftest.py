@@ -1,10 +1,9 @@
-"""The traffic providers against the sandbox's Kubernetes API server, started alone.
+"""The traffic providers against the real Kubernetes API server (``real_api``).
 
-One server per test module on a free port of 127.0.0.1, stopped by PID at the end.
-Each test gets its own pair of namespaces (stable and canary) with the stable
-Deployment and Service of the short-drama frontend, and two clients: ``cluster``
-writes, ``dry_cluster`` sends every write as a server-side dry run, as the modules
-do in check mode.
+The session's one API server (no controllers). Each test gets its own pair of
+namespaces (stable and canary) with the stable Deployment and Service of the
+short-drama frontend, and two clients: ``cluster`` writes, ``dry_cluster`` sends every
+write as a server-side dry run, as the modules do in check mode.
 """
 
 import pytest
@@ -14,19 +13,12 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
     get_api_client,
 )
 
-from .apiserver import ApiServer, Release, stable_deployment, stable_service
+from .release import Release, stable_deployment, stable_service
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    server = ApiServer(tmp_path_factory.mktemp("apiserver"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def client(api):
-    return get_api_client(kubeconfig=str(api.kubeconfig))
+@pytest.fixture(scope="session")
+def client(real_api):
+    return get_api_client(kubeconfig=str(real_api.kubeconfig))
 
 
 @pytest.fixture

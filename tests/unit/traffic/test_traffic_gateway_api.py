@@ -1,11 +1,11 @@
-"""The gateway_api provider against the sandbox API server's HTTPRoutes."""
+"""The gateway_api provider against the real API server's HTTPRoutes and ReferenceGrants."""
 
 import pytest
 from ansible.module_utils.spec import cluster_problems
 from ansible.module_utils.traffic import TrafficError, make_provider
 from ansible.module_utils.traffic.gateway_api import GRANT_API_VERSION
 
-from .apiserver import Release, stable_service
+from .release import Release, stable_service
 
 API_VERSION = "gateway.networking.k8s.io/v1"
 
@@ -36,6 +36,29 @@ def route_of(cluster, release):
     return cluster.get(API_VERSION, "HTTPRoute", "frontend", release.namespace)
 
 
+def grants_in(cluster, namespace):
+    return cluster.list(GRANT_API_VERSION, "ReferenceGrant", namespace)
+
+
+def grant_from(release, name="open", to=None):
+    """A ReferenceGrant in the canary namespace for HTTPRoutes of the stable one."""
+    return {
+        "apiVersion": GRANT_API_VERSION,
+        "kind": "ReferenceGrant",
+        "metadata": {"name": name, "namespace": release.canary_namespace},
+        "spec": {
+            "from": [
+                {
+                    "group": "gateway.networking.k8s.io",
+                    "kind": "HTTPRoute",
+                    "namespace": release.namespace,
+                }
+            ],
+            "to": to or [{"group": "", "kind": "Service"}],
+        },
+    }
+
+
 def test_the_spec_fills_the_route_and_services_from_the_release(release):
     options = release.spec("gateway_api")["traffic"]["options"]
     assert options == {
@@ -55,13 +78,11 @@ def test_weights_and_forced_rules_are_written_once(cluster, release):
     assert route.read_weight() == 0
     assert route.set_weight(5) == (0, 5, True)
     rules = route_of(cluster, release)["spec"]["rules"]
-    canary_ref = {
-        "name": "frontend-canary",
-        "namespace": release.canary_namespace,
-        "port": 80,
-    }
+    # As stored: the API server defaults a backendRef's group and kind (a core Service).
+    service = {"group": "", "kind": "Service", "port": 80}
+    canary_ref = {**service, "name": "frontend-canary", "namespace": release.canary_namespace}
     assert rules[0]["backendRefs"] == [
-        {"name": "frontend", "port": 80, "weight": 95},
+        {**service, "name": "frontend", "weight": 95},
         {**canary_ref, "weight": 5},
     ]
     assert [(rule["matches"], rule["backendRefs"]) for rule in rules[1:]] == [
@@ -74,7 +95,7 @@ def test_weights_and_forced_rules_are_written_once(cluster, release):
             ],
             [{**ref, "weight": 1}],
         )
-        for value, ref in (("always", canary_ref), ("never", {"name": "frontend", "port": 80}))
+        for value, ref in (("always", canary_ref), ("never", {**service, "name": "frontend"}))
     ]
     assert route.read_weight() == 5
     version = route_of(cluster, release)["metadata"]["resourceVersion"]
@@ -140,6 +161,7 @@ def test_check_mode_writes_nothing(cluster, dry_cluster, release):
     before = route_of(cluster, release)
     assert provider_for(dry_cluster, release).set_weight(20) == (0, 20, True)
     assert route_of(cluster, release) == before
+    assert grants_in(cluster, release.canary_namespace) == []
 
 
 def test_a_missing_route_is_an_error_naming_it(cluster, release):
@@ -190,98 +212,75 @@ def test_a_good_route_passes_the_spec_check(cluster, release):
     assert cluster_problems(cluster, spec, provider_for(cluster, release)) == []
 
 
-def test_the_sandbox_serves_no_reference_grant_and_the_provider_says_so(cluster, release):
+class WithoutGrants:
+    """The real cluster as one without the ReferenceGrant CRD (the real one serves it)."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+
+    def __getattr__(self, name):
+        return getattr(self.cluster, name)
+
+    def served(self, api_version, kind):
+        return kind != "ReferenceGrant" and self.cluster.served(api_version, kind)
+
+
+def test_a_cluster_without_reference_grants_gets_a_warning(cluster, release):
     cluster.create(http_route(release.namespace, [to_stable()]))
-    route = provider_for(cluster, release)
+    route = provider_for(WithoutGrants(cluster), release)
     route.set_weight(5)
     assert route.warnings == [
         f"this cluster does not serve ReferenceGrants ({GRANT_API_VERSION}), so none was "
         f"checked or created for the canary Service {release.canary_namespace}/frontend-canary; "
         "a Gateway API implementation refuses a backendRef to another namespace without one"
     ]
-
-
-class GrantServingCluster:
-    """The real cluster, plus ReferenceGrants kept in memory (the sandbox serves none)."""
-
-    def __init__(self, cluster, grants=()):
-        self.cluster = cluster
-        self.grants = list(grants)
-
-    def __getattr__(self, name):
-        return getattr(self.cluster, name)
-
-    def served(self, api_version, kind):
-        return kind == "ReferenceGrant" or self.cluster.served(api_version, kind)
-
-    def list(self, api_version, kind, namespace):
-        assert kind == "ReferenceGrant"
-        return [g for g in self.grants if g["metadata"]["namespace"] == namespace]
-
-    def create(self, definition):
-        if definition["kind"] != "ReferenceGrant":
-            return self.cluster.create(definition)
-        self.grants.append(definition)
-        return definition
+    assert grants_in(cluster, release.canary_namespace) == []
 
 
 def test_the_provider_grants_the_route_access_to_the_canary_service(cluster, release):
     cluster.create(http_route(release.namespace, [to_stable()]))
-    serving = GrantServingCluster(cluster)
-    route = provider_for(serving, release)
+    route = provider_for(cluster, release)
     assert route.set_weight(5) == (0, 5, True)
-    assert [grant["spec"] for grant in serving.grants] == [
-        {
-            "from": [
-                {
-                    "group": "gateway.networking.k8s.io",
-                    "kind": "HTTPRoute",
-                    "namespace": release.namespace,
-                }
-            ],
-            "to": [{"group": "", "kind": "Service", "name": "frontend-canary"}],
-        }
-    ]
-    assert serving.grants[0]["metadata"]["namespace"] == release.canary_namespace
+    (grant,) = grants_in(cluster, release.canary_namespace)
+    assert grant["spec"] == {
+        "from": [
+            {
+                "group": "gateway.networking.k8s.io",
+                "kind": "HTTPRoute",
+                "namespace": release.namespace,
+            }
+        ],
+        "to": [{"group": "", "kind": "Service", "name": "frontend-canary"}],
+    }
+    assert grant["metadata"]["name"] == f"frontend-from-{release.namespace}"
     assert route.set_weight(5) == (5, 5, False)
-    assert len(serving.grants) == 1
+    assert len(grants_in(cluster, release.canary_namespace)) == 1
     assert route.warnings == []
 
 
 def test_an_existing_grant_is_used_and_a_missing_one_refused_when_not_managed(cluster, release):
     cluster.create(http_route(release.namespace, [to_stable()]))
     spec = release.spec("gateway_api", {"reference_grant": False})
-    unmanaged = make_provider(
-        GrantServingCluster(cluster), "gateway_api", spec["traffic"]["options"], release.namespace
-    )
+    unmanaged = make_provider(cluster, "gateway_api", spec["traffic"]["options"], release.namespace)
     assert unmanaged.problems(spec) == [
         f"canary.traffic.gateway_api.reference_grant: no ReferenceGrant in "
         f"{release.canary_namespace} lets HTTPRoutes of {release.namespace} send to the Service "
         "frontend-canary; create one or set reference_grant: true"
     ]
-    grant = {
-        "metadata": {"name": "open", "namespace": release.canary_namespace},
-        "spec": {
-            "from": [
-                {
-                    "group": "gateway.networking.k8s.io",
-                    "kind": "HTTPRoute",
-                    "namespace": release.namespace,
-                }
-            ],
-            "to": [{"group": "", "kind": "Service"}],
-        },
-    }
-    serving = GrantServingCluster(cluster, [grant])
+    # One for another Service does not count.
+    cluster.create(grant_from(release, "other", [{"group": "", "kind": "Service", "name": "x"}]))
+    assert len(unmanaged.problems(spec)) == 1
+    cluster.create(grant_from(release))
     assert (
         make_provider(
-            serving, "gateway_api", spec["traffic"]["options"], release.namespace
+            cluster, "gateway_api", spec["traffic"]["options"], release.namespace
         ).problems(spec)
         == []
     )
-    managed = provider_for(serving, release)
+    managed = provider_for(cluster, release)
     managed.set_weight(5)
-    assert serving.grants == [grant]
+    names = sorted(g["metadata"]["name"] for g in grants_in(cluster, release.canary_namespace))
+    assert names == ["open", "other"]
 
 
 def test_no_grant_before_the_canary_namespace_exists(cluster):
@@ -289,9 +288,8 @@ def test_no_grant_before_the_canary_namespace_exists(cluster):
     release.create_namespaces(release.namespace)
     cluster.create(stable_service(release.namespace))
     cluster.create(http_route(release.namespace, [to_stable()]))
-    serving = GrantServingCluster(cluster)
-    assert provider_for(serving, release).set_weight(0) == (0, 0, True)
-    assert serving.grants == []
+    assert provider_for(cluster, release).set_weight(0) == (0, 0, True)
+    assert grants_in(cluster, release.canary_namespace) == []
 
 
 def test_a_users_own_header_rule_is_left_alone(cluster, release):
@@ -300,9 +298,14 @@ def test_a_users_own_header_rule_is_left_alone(cluster, release):
         "backendRefs": [{"name": "frontend-beta", "port": 80}],
     }
     cluster.create(http_route(release.namespace, [to_stable(), beta]))
+    # As stored, with the API server's defaults (path /, header type Exact, weight 1, ...).
+    stored_beta = route_of(cluster, release)["spec"]["rules"][1]
+    assert stored_beta["matches"][0]["headers"] == [
+        {"name": "X-Beta", "type": "Exact", "value": "always"}
+    ]
     provider_for(cluster, release).set_weight(5)
     rules = route_of(cluster, release)["spec"]["rules"]
-    assert rules[1] == beta
+    assert rules[1] == stored_beta
     assert len(rules) == 4
     assert route_of(cluster, release)["metadata"]["annotations"] == {
         "canary-runbooks/forcing-header": "X-Canary"

@@ -1,10 +1,10 @@
-"""The ingress_nginx provider against the sandbox API server's Ingresses."""
+"""The ingress_nginx provider against the real API server's Ingresses."""
 
 import pytest
 from ansible.module_utils.spec import cluster_problems
 from ansible.module_utils.traffic import TrafficError, make_provider
 
-from .apiserver import Release
+from .release import Release
 
 API_VERSION = "networking.k8s.io/v1"
 NGINX = "nginx.ingress.kubernetes.io/"

@@ -1,4 +1,4 @@
-"""The istio provider against the sandbox API server's VirtualServices."""
+"""The istio provider against the real API server's VirtualServices."""
 
 import re
 

@@ -1,6 +1,6 @@
 """canary_spec and canary_traffic in real ansible-playbook runs, one host per provider.
 
-Against the sandbox's API server started alone: the spec check passes for every
+Against the real API server (``real_api``): the spec check passes for every
 provider's object, a ``--check --diff`` run shows the change and writes nothing, a
 real run writes it, a second one changes nothing, and weight 0 (what
 canary_rollback sets) takes the canary out again.
@@ -14,12 +14,13 @@ import sys
 import pytest
 import yaml
 from ansible.module_utils.cluster import Cluster
+from ansible.module_utils.traffic.gateway_api import GRANT_API_VERSION
 from ansible.module_utils.workload import canary_deployment
 
 from tests.bad_specs import merged
 from tests.conftest import PROJECT_ROOT
 
-from .apiserver import Release, stable_deployment, stable_service
+from .release import Release, stable_deployment, stable_service
 from .test_traffic_gateway_api import http_route, to_stable
 from .test_traffic_ingress_nginx import ingress
 from .test_traffic_istio import to, virtual_service
@@ -127,7 +128,7 @@ def workdir(tmp_path_factory, client):
     return path, hosts, cluster
 
 
-def run(workdir, api, weight, *args):
+def run(workdir, real_api, weight, *args):
     path, hosts, _ = workdir
     env = {
         **os.environ,
@@ -136,7 +137,7 @@ def run(workdir, api, weight, *args):
         "ANSIBLE_MODULE_UTILS": str(PROJECT_ROOT / "module_utils"),
         "ANSIBLE_ROLES_PATH": str(PROJECT_ROOT / "roles"),
         "ANSIBLE_FILTER_PLUGINS": str(PROJECT_ROOT / "filter_plugins"),
-        "K8S_AUTH_KUBECONFIG": str(api.kubeconfig),
+        "K8S_AUTH_KUBECONFIG": str(real_api.kubeconfig),
     }
     result = subprocess.run(
         [
@@ -172,24 +173,37 @@ def objects(workdir):
     return found
 
 
-def test_check_mode_then_real_then_idempotent_then_rollback(workdir, api):
+def grants(workdir):
+    """The ReferenceGrants in the gateway_api release's canary namespace."""
+    _, hosts, cluster = workdir
+    namespace = hosts["gateway_api"]["canary"]["canary_namespace"]
+    return cluster.list(GRANT_API_VERSION, "ReferenceGrant", namespace)
+
+
+def test_check_mode_then_real_then_idempotent_then_rollback(workdir, real_api):
     before = objects(workdir)
-    _, results = run(workdir, api, WEIGHT, "--check", "--diff")
+    _, results = run(workdir, real_api, WEIGHT, "--check", "--diff")
     assert objects(workdir) == before
+    assert grants(workdir) == []
     for provider, result in results.items():
         assert result["changed"], provider
         assert result["diff"]["before"] == {"weight": 0}, provider
         assert result["diff"]["after"] == {"weight": WEIGHT}, provider
         assert result["achieved_weight"] == WEIGHT, provider
 
-    _, results = run(workdir, api, WEIGHT)
+    _, results = run(workdir, real_api, WEIGHT)
     after = objects(workdir)
     assert all(after[provider] != before[provider] for provider in OBJECTS), after
     assert {provider: r["changed"] for provider, r in results.items()} == dict.fromkeys(
         OBJECTS, True
     )
 
-    result, results = run(workdir, api, WEIGHT)
+    # The real API server serves ReferenceGrants: the gateway_api provider made one for
+    # the canary Service in the other namespace, and says nothing about it missing.
+    (grant,) = grants(workdir)
+    assert grant["spec"]["to"] == [{"group": "", "kind": "Service", "name": "frontend-canary"}]
+
+    result, results = run(workdir, real_api, WEIGHT)
     assert objects(workdir) == after
     assert {provider: r["changed"] for provider, r in results.items()} == dict.fromkeys(
         OBJECTS, False
@@ -197,10 +211,10 @@ def test_check_mode_then_real_then_idempotent_then_rollback(workdir, api):
     assert {provider: r["previous_weight"] for provider, r in results.items()} == dict.fromkeys(
         OBJECTS, WEIGHT
     )
-    # The sandbox serves no ReferenceGrant: the gateway_api provider says so.
-    assert "does not serve ReferenceGrants" in result.stdout + result.stderr
+    assert "does not serve ReferenceGrants" not in result.stdout + result.stderr
+    assert len(grants(workdir)) == 1
 
-    _, results = run(workdir, api, 0)
+    _, results = run(workdir, real_api, 0)
     assert {provider: (r["previous_weight"], r["weight"]) for provider, r in results.items()} == (
         dict.fromkeys(OBJECTS, (WEIGHT, 0))
     )

@@ -1,4 +1,4 @@
-"""The openshift_route provider against the sandbox API server's Routes."""
+"""The openshift_route provider against the real API server's Routes."""
 
 import pytest
 from ansible.module_utils.spec import cluster_problems

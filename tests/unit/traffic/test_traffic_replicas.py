@@ -1,4 +1,4 @@
-"""The replicas provider: the canary's share of the pods, against the sandbox API server."""
+"""The replicas provider: the canary's share of the pods, against the real API server."""
 
 import pytest
 from ansible.module_utils.spec import cluster_problems
@@ -6,7 +6,7 @@ from ansible.module_utils.traffic import TrafficError, make_provider
 from ansible.module_utils.traffic.replicas import canary_replicas
 from ansible.module_utils.workload import canary_deployment
 
-from .apiserver import Release, stable_deployment, stable_service
+from .release import Release, stable_deployment, stable_service
 
 ROUTES = {"canary": {"url": "http://frontend-canary.example"}}
 APP = {"app": "frontend"}

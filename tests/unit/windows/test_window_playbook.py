@@ -2,19 +2,15 @@
 
 The gate runs before the ledger is touched: a blocked moment stops the run with nothing
 written. An override lets it go on and, once the run holds the lock, is recorded in the
-ledger with who gave it; a dry run records nothing. The ledger lives in the sandbox's
-Kubernetes API server, started alone on a free port of 127.0.0.1 and stopped by PID.
+ledger with who gave it; a dry run records nothing. The ledger lives in a namespace of
+its own of the real Kubernetes API server (``real_api``).
 """
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
+import uuid
 
 import pytest
 import yaml
@@ -25,7 +21,6 @@ from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-NAMESPACE = "yyc3-short-drama"
 HOLIDAYS = "calendars/cn-2026.yml"
 NATIONAL_DAY = "2026-10-01T10:00:00+08:00"
 PLAYBOOK = [
@@ -54,81 +49,27 @@ PLAYBOOK = [
 ]
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class Ledger:
+    """The release's namespace of its own in the real API server, and its ledger there."""
 
-
-class ApiServer:
-    """The sandbox's API server alone, on a free port of 127.0.0.1."""
-
-    def __init__(self, workdir):
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.apiserver", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT_ROOT,
+    def __init__(self, real_api):
+        self.real_api = real_api
+        self.namespace = f"windows-{uuid.uuid4().hex[:6]}"
+        real_api.client.create(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}}
         )
-        self.kubeconfig = workdir / "kubeconfig"
-        self.kubeconfig.write_text(
-            yaml.safe_dump(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Config",
-                    "clusters": [{"name": "api", "cluster": {"server": self.url}}],
-                    "users": [{"name": "api", "user": {"token": "ignored"}}],
-                    "contexts": [{"name": "api", "context": {"cluster": "api", "user": "api"}}],
-                    "current-context": "api",
-                }
-            )
-        )
-        deadline = time.monotonic() + 10
-        while self.get("/readyz") is None:
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the API server did not become ready")
-            time.sleep(0.05)
 
-    def get(self, path):
-        """The decoded answer to a GET, or None when there is none (or a 404)."""
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=5) as response:
-                body = response.read()
-        except (urllib.error.URLError, ConnectionError):
-            return None
-        return body if path == "/readyz" else json.loads(body)
-
-    def create_namespace(self, name):
-        request = urllib.request.Request(
-            f"{self.url}/api/v1/namespaces",
-            data=json.dumps(
-                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-            ).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=5):
-            pass
-
-    def ledger(self):
-        config_map = self.get(f"/api/v1/namespaces/{NAMESPACE}/configmaps/frontend-canary-ledger")
+    def read(self):
+        config_map = self.real_api.client.get("ConfigMap", self.namespace, "frontend-canary-ledger")
         return parse(config_map, "frontend") if config_map else None
-
-    def stop(self):
-        os.kill(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    server = ApiServer(tmp_path_factory.mktemp("apiserver"))
-    server.create_namespace(NAMESPACE)
-    yield server
-    server.stop()
+def ledger(real_api):
+    return Ledger(real_api)
 
 
-def run(tmp_path, api, *args):
+def run(tmp_path, ledger, *args):
     (tmp_path / "playbook.yml").write_text(yaml.safe_dump(PLAYBOOK, sort_keys=False))
     (tmp_path / "hosts.yml").write_text(
         yaml.safe_dump(
@@ -151,7 +92,14 @@ def run(tmp_path, api, *args):
         # Relative: the role finds it in the project, wherever the playbook is.
         "holidays_file": HOLIDAYS,
     }
-    (tmp_path / "spec.yml").write_text(yaml.safe_dump({"canary": merged({"windows": windows})}))
+    spec = merged(
+        {
+            "namespace": ledger.namespace,
+            "canary_namespace": f"{ledger.namespace}-canary",
+            "windows": windows,
+        }
+    )
+    (tmp_path / "spec.yml").write_text(yaml.safe_dump({"canary": spec}))
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(PROJECT_ROOT / "ansible.cfg"),
@@ -159,7 +107,7 @@ def run(tmp_path, api, *args):
         "ANSIBLE_MODULE_UTILS": str(PROJECT_ROOT / "module_utils"),
         "ANSIBLE_ROLES_PATH": str(PROJECT_ROOT / "roles"),
         "ANSIBLE_FILTER_PLUGINS": str(PROJECT_ROOT / "filter_plugins"),
-        "K8S_AUTH_KUBECONFIG": str(api.kubeconfig),
+        "K8S_AUTH_KUBECONFIG": str(ledger.real_api.kubeconfig),
         "USER": "ops-on-the-controller",
     }
     return subprocess.run(
@@ -185,9 +133,9 @@ def override(reason):
     return json.dumps({"canary_window_override": reason})
 
 
-def test_a_blocked_moment_stops_the_run_before_the_ledger(tmp_path, api):
-    before = api.ledger()
-    result = run(tmp_path, api)
+def test_a_blocked_moment_stops_the_run_before_the_ledger(tmp_path, ledger):
+    before = ledger.read()
+    result = run(tmp_path, ledger)
     assert result.returncode != 0
     assert (
         "Outside the release windows: Thursday 2026-10-01 10:00 Asia/Shanghai is on the "
@@ -195,28 +143,28 @@ def test_a_blocked_moment_stops_the_run_before_the_ledger(tmp_path, api):
     ) in result.stdout
     assert f"{HOLIDAYS}:20" in result.stdout
     assert "-e canary_window_override=" in result.stdout
-    assert api.ledger() == before
+    assert ledger.read() == before
 
 
-def test_a_dry_run_with_an_override_records_nothing(tmp_path, api):
-    before = api.ledger()
-    result = run(tmp_path, api, "--check", "-e", override("a dry run"))
+def test_a_dry_run_with_an_override_records_nothing(tmp_path, ledger):
+    before = ledger.read()
+    result = run(tmp_path, ledger, "--check", "-e", override("a dry run"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Outside the release windows, going ahead" in result.stdout + result.stderr
-    assert api.ledger() == before
+    assert ledger.read() == before
 
 
-def test_an_override_is_recorded_in_the_ledger_with_who_gave_it(tmp_path, api):
+def test_an_override_is_recorded_in_the_ledger_with_who_gave_it(tmp_path, ledger):
     result = run(
         tmp_path,
-        api,
+        ledger,
         "-e",
         override("fix for INC-1234"),
         "-e",
         "awx_user_name=alice",
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    history = api.ledger()["history"]
+    history = ledger.read()["history"]
     (recorded,) = [e for e in history if e.get("reason") == "fix for INC-1234"]
     assert recorded["event"] == "window_override"
     assert recorded["reason"] == "fix for INC-1234"
@@ -229,8 +177,8 @@ def test_an_override_is_recorded_in_the_ledger_with_who_gave_it(tmp_path, api):
     assert [entry["event"] for entry in history][-1] == "window_override"
 
 
-def test_without_awx_the_override_is_the_controller_users(tmp_path, api):
-    result = run(tmp_path, api, "-e", override("second hotfix"))
+def test_without_awx_the_override_is_the_controller_users(tmp_path, ledger):
+    result = run(tmp_path, ledger, "-e", override("second hotfix"))
     assert result.returncode == 0, result.stdout + result.stderr
-    (recorded,) = [e for e in api.ledger()["history"] if e.get("reason") == "second hotfix"]
+    (recorded,) = [e for e in ledger.read()["history"] if e.get("reason") == "second hotfix"]
     assert (recorded["event"], recorded["user"]) == ("window_override", "ops-on-the-controller")

@@ -1,75 +1,10 @@
-"""The sandbox's Kubernetes API server started alone, and the objects of a release in it."""
+"""The objects of a release in the real API server: namespaces, the stable frontend, the spec."""
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 
-import yaml
 from ansible.module_utils.spec import validate_release
 
 from tests.bad_specs import merged
-from tests.conftest import PROJECT_ROOT
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ApiServer:
-    """The sandbox's API server alone, on a free port of 127.0.0.1."""
-
-    def __init__(self, workdir):
-        self.url = f"http://127.0.0.1:{_free_port()}"
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sandbox.apiserver",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                self.url.rsplit(":", 1)[1],
-            ],
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        self.kubeconfig = workdir / "kubeconfig"
-        self.kubeconfig.write_text(
-            yaml.safe_dump(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Config",
-                    "clusters": [{"name": "api", "cluster": {"server": self.url}}],
-                    "users": [{"name": "api", "user": {"token": "ignored"}}],
-                    "contexts": [{"name": "api", "context": {"cluster": "api", "user": "api"}}],
-                    "current-context": "api",
-                }
-            )
-        )
-        deadline = time.monotonic() + 10
-        while not self._ready():
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the API server did not become ready")
-            time.sleep(0.05)
-
-    def _ready(self):
-        try:
-            with urllib.request.urlopen(self.url + "/readyz", timeout=1) as response:
-                return response.read() == b"ok"
-        except OSError:
-            return False
-
-    def stop(self):
-        os.kill(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=10)
 
 
 def stable_deployment(namespace, replicas=2, labels=None):
