@@ -95,8 +95,8 @@ def test_rollback_puts_stable_back_on_its_image(api, shop):
 
 def test_rollback_does_not_verify_a_stable_rollout_in_progress(api, shop):
     # Someone else's change of stable, still rolling out: left alone, and not verified.
-    set_stable_image(shop, "frontend:1.0.1")
     shop.hold(True)
+    set_stable_image(shop, "frontend:1.0.1")
     code, output = shop.run(api, ROLLBACK)
     assert code != 0
     assert (
