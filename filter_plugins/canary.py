@@ -78,6 +78,11 @@ def canary_service(stable, release):
     )
 
 
+def canary_namespace(stable_namespace, release):
+    """The canary Namespace for ``release``, with the stable Namespace's admission labels."""
+    return _workload.canary_namespace(stable_namespace, release["canary_namespace"])
+
+
 def canary_image(deployment, container=None):
     """The image of the container a release changes."""
     return _workload.container_image(deployment, container)
@@ -110,6 +115,7 @@ class FilterModule:
             "canary_target": canary_target,
             "canary_deployment": canary_deployment,
             "canary_service": canary_service,
+            "canary_namespace": canary_namespace,
             "canary_container": canary_container,
             "canary_image": canary_image,
             "canary_secrets": canary_secrets,

@@ -127,7 +127,7 @@ lock_lost:
 
 from ansible.module_utils import ledger as ledgers
 from ansible.module_utils import lock as locks
-from ansible.module_utils.cluster import Cluster, with_auth_options
+from ansible.module_utils.cluster import Cluster, Refused, with_auth_options
 from ansible.module_utils.ledger import (
     SETTABLE_FIELDS,
     STATUSES,
@@ -264,6 +264,8 @@ def main():
         if action == "start":
             lock.release()
         module.fail_json(msg=str(err))
+    except Refused as err:
+        module.fail_json(msg=f"the ledger or the lock was not written: {err}")
     lease = lock.read()
     result["lock_holder"] = ((lease or {}).get("spec") or {}).get("holderIdentity") or ""
     module.exit_json(ledger=after, next_stage=next_stage(after), **result)

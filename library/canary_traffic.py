@@ -116,7 +116,7 @@ lock_lost:
 
 from ansible.module_utils import ledger as ledgers
 from ansible.module_utils import lock as locks
-from ansible.module_utils.cluster import Cluster, with_auth_options
+from ansible.module_utils.cluster import Cluster, Refused, with_auth_options
 from ansible.module_utils.ledger import LedgerError, begin_stage, require_active
 from ansible.module_utils.lock import LockHeld
 from ansible.module_utils.traffic import PROVIDERS, TrafficError, make_provider
@@ -193,7 +193,7 @@ def main():
             _record(ledger, params["stage"], previous, weight, details)
     except LockHeld as err:
         module.fail_json(msg=str(err), lock_lost=True)
-    except (TrafficError, LedgerError) as err:
+    except (TrafficError, LedgerError, Refused) as err:
         module.fail_json(msg=str(err))
     for warning in provider.warnings:
         module.warn(warning)

@@ -4,8 +4,8 @@ The modules reuse kubernetes.core for everything about talking to a cluster:
 its authentication arguments (kubeconfig, context, host, api_key, certificates,
 ``K8S_AUTH_*`` environment variables), its client construction and its
 server-side dry run in check mode. This facade only turns the dynamic client's
-objects into plain dicts and a missing object into ``None``, so the release
-logic can be tested with an in-memory stand-in.
+objects into plain dicts, a missing object into ``None`` and a refused write into
+Conflict or Refused, so the release logic can be tested with an in-memory stand-in.
 """
 
 import copy
@@ -14,9 +14,14 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 
 try:
-    from kubernetes.dynamic.exceptions import ConflictError, NotFoundError, ResourceNotFoundError
+    from kubernetes.dynamic.exceptions import (
+        ConflictError,
+        DynamicApiError,
+        NotFoundError,
+        ResourceNotFoundError,
+    )
 except ImportError:  # reported by AnsibleK8SModule's dependency check
-    ConflictError = NotFoundError = ResourceNotFoundError = Exception
+    ConflictError = DynamicApiError = NotFoundError = ResourceNotFoundError = Exception
 
 
 def with_auth_options(**options):
@@ -28,6 +33,23 @@ def with_auth_options(**options):
 
 class Conflict(Exception):
     """An update lost a race: the object changed since it was read."""
+
+
+class Refused(Exception):
+    """The API server refused a write (invalid, forbidden, or denied by admission).
+
+    Dry runs get the same answer, so check mode reports it without writing.
+    """
+
+
+def _written(write):
+    """Run a write; return the object it answered with, as a dict."""
+    try:
+        return write().to_dict()
+    except ConflictError as err:
+        raise Conflict(str(err)) from err
+    except DynamicApiError as err:
+        raise Refused(f"{err.status} {err.reason}: {err.summary()}") from err
 
 
 class Cluster:
@@ -58,9 +80,10 @@ class Cluster:
             return None
         return found.to_dict()
 
-    def list(self, api_version, kind, namespace):
-        """Return the objects of a kind in one namespace."""
-        found = self._client.get(self._resource(api_version, kind), namespace=namespace)
+    def list(self, api_version, kind, namespace, label_selector=None):
+        """Return the objects of a kind in one namespace, those matching ``label_selector``."""
+        params = {"label_selector": label_selector} if label_selector else {}
+        found = self._client.get(self._resource(api_version, kind), namespace=namespace, **params)
         return found.to_dict().get("items") or []
 
     def served(self, api_version, kind):
@@ -75,28 +98,33 @@ class Cluster:
         """Create the object; raise Conflict when it already exists."""
         resource = self._resource(definition["apiVersion"], definition["kind"])
         namespace = definition["metadata"].get("namespace")
-        try:
-            return self._client.create(resource, definition, namespace=namespace).to_dict()
-        except ConflictError as err:
-            raise Conflict(str(err)) from err
+        return _written(lambda: self._client.create(resource, definition, namespace=namespace))
 
     def replace(self, definition):
         """Replace with optimistic concurrency: raise Conflict on a stale resourceVersion."""
         resource = self._resource(definition["apiVersion"], definition["kind"])
         metadata = definition["metadata"]
-        try:
-            return self._client.replace(
+        return _written(
+            lambda: self._client.replace(
                 resource, definition, name=metadata["name"], namespace=metadata.get("namespace")
-            ).to_dict()
-        except ConflictError as err:
-            raise Conflict(str(err)) from err
+            )
+        )
+
+    def _patch(self, api_version, kind, name, namespace, patch, content_type):
+        resource = self._resource(api_version, kind)
+        return _written(
+            lambda: self._client.patch(
+                resource, patch, name=name, namespace=namespace, content_type=content_type
+            )
+        )
 
     def merge_patch(self, api_version, kind, name, namespace, patch):
-        resource = self._resource(api_version, kind)
-        return self._client.patch(
-            resource,
-            patch,
-            name=name,
-            namespace=namespace,
-            content_type="application/merge-patch+json",
-        ).to_dict()
+        return self._patch(
+            api_version, kind, name, namespace, patch, "application/merge-patch+json"
+        )
+
+    def strategic_merge_patch(self, api_version, kind, name, namespace, patch):
+        """Patch built-in kinds by their merge keys (containers by name, for one)."""
+        return self._patch(
+            api_version, kind, name, namespace, patch, "application/strategic-merge-patch+json"
+        )

@@ -3,14 +3,15 @@
 ``RELEASE_SPEC`` is an Ansible argument spec, so Ansible itself checks types,
 choices, required fields and unknown keys, and fills the plain defaults. On top
 of that ``cross_check`` enforces ranges and relations (weights 0-100 and
-strictly increasing, non-negative durations, URLs, failure limit >= 1) and
+strictly increasing, non-negative durations, URLs, failure limit >= 1, object names,
+given or derived, that the API server accepts for their kinds) and
 ``complete`` fills the defaults that depend on other fields. Every error names
 its field as ``canary.<path>``; nothing in the cluster is touched before the
 spec passes.
 """
 
 import copy
-import re
+from typing import NamedTuple
 
 from ansible.module_utils.analysis.spec import (
     ANALYSIS_ARGUMENT_SPEC,
@@ -20,6 +21,8 @@ from ansible.module_utils.analysis.spec import (
 )
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.durations import DurationError, parse_duration
+from ansible.module_utils.names import DNS1123_LABEL
+from ansible.module_utils.names import problem as name_problem
 from ansible.module_utils.notify.spec import ARGUMENT_SPEC as NOTIFICATIONS_SPEC
 from ansible.module_utils.notify.spec import check_notifications
 from ansible.module_utils.targeting import normalize, provider_problems
@@ -30,9 +33,6 @@ from ansible.module_utils.validation.suite import problems as suite_problems
 from ansible.module_utils.windows import ARGUMENT_SPEC as WINDOWS_SPEC
 from ansible.module_utils.windows import check_windows
 from ansible.module_utils.workload import referenced_objects
-
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
 # The plan's three alert tiers, as far as request metrics can tell them apart. Resource
 # and dependency alerts (CPU, memory, disk, cache, database) are canary_monitoring's.
@@ -204,16 +204,76 @@ class _Problems:
         return seconds
 
 
+class _Name(NamedTuple):
+    kind: str
+    value: str
+    field: str
+    # What the release makes of the field ("the canary Service name"); None for the field's
+    # own value.
+    derived: str | None = None
+
+
+def object_names(spec):
+    """Every object name the spec gives or the release derives, each with its field.
+
+    ``complete`` fills the spec from these and ``_check_names`` checks each against the
+    rule of its kind, so a derived name is made in one place only.
+    """
+    workload, ledger = spec["workload"], spec["ledger"]
+    service = workload.get("service") or spec["service"]
+    service_field = "workload.service" if workload.get("service") else "service"
+    names = {"namespace": _Name("Namespace", spec["namespace"], "namespace")}
+    if spec.get("canary_namespace"):
+        names["canary_namespace"] = _Name("Namespace", spec["canary_namespace"], "canary_namespace")
+    else:
+        names["canary_namespace"] = _Name(
+            "Namespace", f"{spec['namespace']}-canary", "namespace", "the canary namespace"
+        )
+    if ledger.get("namespace"):
+        names["ledger_namespace"] = _Name("Namespace", ledger["namespace"], "ledger.namespace")
+    names["workload"] = _Name("Deployment", workload["name"], "workload.name")
+    names["service"] = _Name("Service", service, service_field)
+    names["canary_name"] = _Name(
+        "Deployment", f"{workload['name']}-canary", "workload.name", "the canary Deployment name"
+    )
+    names["canary_service"] = _Name(
+        "Service", f"{service}-canary", service_field, "the canary Service name"
+    )
+    if ledger.get("name"):
+        names["ledger"] = _Name("ConfigMap", ledger["name"], "ledger.name")
+    else:
+        names["ledger"] = _Name(
+            "ConfigMap",
+            f"{spec['service']}-canary-ledger",
+            "service",
+            "the ledger ConfigMap name",
+        )
+    names["lock"] = _Name(
+        "Lease", f"{spec['service']}-canary-lock", "service", "the lock Lease name"
+    )
+    return names
+
+
 def _check_names(problems, spec):
-    for key in ("service", "namespace", "canary_namespace"):
-        value = spec.get(key)
-        if value and not DNS_LABEL.match(value):
-            problems.add(
-                key, f"must be a DNS label (lower case letters, digits, '-'), got {value!r}"
-            )
-    name = spec["workload"]["name"]
-    if not DNS_SUBDOMAIN.match(name):
-        problems.add("workload.name", f"must be a valid Kubernetes name, got {name!r}")
+    """One error per field at most: a derived name is checked once its field is valid."""
+    invalid = set()
+    if not DNS1123_LABEL.matches(spec["service"]):
+        # It names the ledger, the lock and the canary.yyc3.io/service label's value.
+        problems.add(
+            "service",
+            f"must be a {DNS1123_LABEL.name} ({DNS1123_LABEL.describe()}), got {spec['service']!r}",
+        )
+        invalid.add("service")
+    for name in object_names(spec).values():
+        if name.field in invalid:
+            continue
+        reason = name_problem(name.kind, name.value)
+        if reason:
+            subject = repr(name.value)
+            if name.derived:
+                subject = f"{name.derived} {subject} (from {name.field})"
+            problems.add(name.field, f"{subject} {reason}")
+            invalid.add(name.field)
 
 
 def _check_stages(problems, spec):
@@ -345,10 +405,10 @@ def cross_check(spec, image=None):
     the list of errors; on success ``spec`` is completed in place.
     """
     problems = _Problems()
-    spec["canary_namespace"] = spec.get("canary_namespace") or f"{spec['namespace']}-canary"
+    _check_names(problems, spec)
+    spec["canary_namespace"] = object_names(spec)["canary_namespace"].value
     if image:
         spec["image"] = image
-    _check_names(problems, spec)
     _check_stages(problems, spec)
     _check_analysis(problems, spec)
     _check_validation(problems, spec["validation"])
@@ -386,10 +446,11 @@ def _check_lock_ttl(problems, spec):
 
 def complete(spec):
     """Fill the defaults that are derived from other fields."""
+    names = object_names(spec)
     workload = spec["workload"]
-    workload["service"] = workload.get("service") or spec["service"]
-    workload["canary_name"] = f"{workload['name']}-canary"
-    workload["canary_service"] = f"{workload['service']}-canary"
+    workload["service"] = names["service"].value
+    workload["canary_name"] = names["canary_name"].value
+    workload["canary_service"] = names["canary_service"].value
     provider = spec["traffic"]["provider"]
     spec["traffic"]["options"] = PROVIDERS[provider].resolve_options(
         spec["traffic"].get(provider), spec["namespace"], spec
@@ -400,9 +461,9 @@ def complete(spec):
         stage["replicas"] = replicas
         stage["name"] = stage.get("name") or f"{stage['weight']}%"
     ledger = spec["ledger"]
-    ledger["name"] = ledger.get("name") or f"{spec['service']}-canary-ledger"
+    ledger["name"] = names["ledger"].value
     ledger["namespace"] = ledger.get("namespace") or spec["namespace"]
-    ledger["lock"] = f"{spec['service']}-canary-lock"
+    ledger["lock"] = names["lock"].value
 
 
 def _missing_in_canary_namespace(cluster, spec, workload):

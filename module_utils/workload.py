@@ -1,9 +1,11 @@
-"""Derive the canary Deployment and Service from the stable ones.
+"""Derive the canary Namespace, Deployment and Service from the stable ones.
 
 The canary runs the stable workload's exact pod spec with only the image of
 one container changed, so that a difference in the metrics can only come from
 the new version. Its pods carry ``track: canary`` so the canary Service,
-the router and Prometheus can tell them apart from stable pods.
+the router and Prometheus can tell them apart from stable pods. A canary
+namespace of its own carries the stable namespace's admission labels, so its
+pods are admitted and given sidecars as stable's are.
 
 Pure functions on dicts: used by the filter plugin (roles) and the tests.
 """
@@ -14,6 +16,19 @@ TRACK_LABEL = "track"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "canary-runbooks"}
 # Labels that would make Helm or Argo CD treat the canary as theirs (and prune it).
 _OWNERSHIP_LABELS = ("app.kubernetes.io/instance", "helm.sh/chart", "argocd.argoproj.io/instance")
+# The namespace labels admission decides by: Pod Security Admission's levels and
+# versions, and Istio's sidecar injection (by label or revision) and ambient mode.
+ADMISSION_LABELS = (
+    "pod-security.kubernetes.io/enforce",
+    "pod-security.kubernetes.io/enforce-version",
+    "pod-security.kubernetes.io/audit",
+    "pod-security.kubernetes.io/audit-version",
+    "pod-security.kubernetes.io/warn",
+    "pod-security.kubernetes.io/warn-version",
+    "istio-injection",
+    "istio.io/rev",
+    "istio.io/dataplane-mode",
+)
 # Fields a ClusterIP Service must not carry.
 _EXTERNAL_SERVICE_FIELDS = (
     "clusterIP",
@@ -94,6 +109,20 @@ def canary_service(stable, namespace, name):
         "kind": "Service",
         "metadata": _canary_metadata(stable.get("metadata"), name, namespace),
         "spec": spec,
+    }
+
+
+def canary_namespace(stable, name):
+    """The canary Namespace: the stable Namespace's admission labels, labelled as ours.
+
+    Only a namespace prepare created carries the label, and only such a one finalize removes.
+    """
+    labels = (stable.get("metadata") or {}).get("labels") or {}
+    admission = {key: labels[key] for key in ADMISSION_LABELS if key in labels}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {**admission, **MANAGED_BY}},
     }
 
 

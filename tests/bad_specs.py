@@ -120,6 +120,11 @@ BAD_SPECS = [
     ("replicas-zero", {"stages": [{"weight": 5, "replicas": 0}]}, "canary.stages[0].replicas"),
     ("unknown-field", {"workload": {"name": "frontend-deployment", "replica": 3}}, "replica"),
     ("negative-lock-ttl", {"lock_ttl": "-1m"}, "canary.lock_ttl"),
+    (
+        "canary-service-name-too-long",
+        {"workload": {"name": "frontend-deployment", "service": "s" * 60}},
+        "canary.workload.service: the canary Service name",
+    ),
 ]
 
 # Cases whose spec is well formed but names objects the cluster does not have.

@@ -1,6 +1,6 @@
-"""An in-memory stand-in for module_utils.cluster.Cluster.
+"""In-memory stand-ins: for module_utils.cluster.Cluster, and a clock for the wait loops.
 
-It keeps the semantics the release logic relies on: missing objects read as
+The cluster keeps the semantics the release logic relies on: missing objects read as
 None, create of an existing object and replace with a stale resourceVersion
 raise Conflict, and every write bumps resourceVersion.
 """
@@ -78,3 +78,16 @@ class FakeCluster:
 
         merge(current, patch)
         return self._write(current)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds

@@ -1,17 +1,6 @@
 from ansible.module_utils.bake import Limits, bake, failure_reason
 
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(round(seconds, 3))
-        self.now += seconds
+from .fakes import FakeClock
 
 
 def measurement(verdict, value=0.0):

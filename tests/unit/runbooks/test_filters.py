@@ -213,3 +213,14 @@ def test_release_stats_verdict_is_the_ended_stage_s_outcome():
         "measurements": [],
         "report": None,
     }
+
+
+def test_canary_namespace_filter_names_the_releases_canary_namespace():
+    stable = {"metadata": {"name": "shop", "labels": {"istio-injection": "enabled"}}}
+    namespace = FilterModule().filters()["canary_namespace"](
+        stable, {"canary_namespace": "shop-canary"}
+    )
+    assert namespace["metadata"] == {
+        "name": "shop-canary",
+        "labels": {"istio-injection": "enabled", "app.kubernetes.io/managed-by": "canary-runbooks"},
+    }

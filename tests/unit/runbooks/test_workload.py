@@ -1,5 +1,7 @@
 from ansible.module_utils.workload import (
+    ADMISSION_LABELS,
     canary_deployment,
+    canary_namespace,
     canary_service,
     container_image,
     referenced_objects,
@@ -125,3 +127,45 @@ def test_referenced_objects_of_a_pod_spec():
         ("Secret", "tls"),
         ("ServiceAccount", "frontend"),
     ]
+
+
+def test_canary_namespace_takes_stables_admission_labels_only():
+    labels = {key: f"value-{index}" for index, key in enumerate(ADMISSION_LABELS)}
+    stable = {
+        "metadata": {
+            "name": "shop",
+            "labels": {
+                **labels,
+                "kubernetes.io/metadata.name": "shop",
+                "team": "drama",
+                "app.kubernetes.io/managed-by": "helm",
+            },
+            "annotations": {"scheduler.alpha.kubernetes.io/node-selector": "pool=web"},
+        }
+    }
+    assert canary_namespace(stable, "shop-canary") == {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": "shop-canary",
+            "labels": {**labels, "app.kubernetes.io/managed-by": "canary-runbooks"},
+        },
+    }
+
+
+def test_admission_labels_are_pod_security_and_sidecar_injection():
+    assert set(ADMISSION_LABELS) == {
+        *(
+            f"pod-security.kubernetes.io/{mode}{suffix}"
+            for mode in ("enforce", "audit", "warn")
+            for suffix in ("", "-version")
+        ),
+        "istio-injection",
+        "istio.io/rev",
+        "istio.io/dataplane-mode",
+    }
+
+
+def test_a_stable_namespace_without_labels_gives_only_ours():
+    namespace = canary_namespace({"metadata": {"name": "shop"}}, "shop-canary")
+    assert namespace["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "canary-runbooks"}
