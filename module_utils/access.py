@@ -117,7 +117,7 @@ def _creates_canary_namespace(release, options):
 
 def _removes_canary_namespace(release, options):
     return (
-        bool(field(release, "cleanup").get("delete_canary_namespace"))
+        field(release, "cleanup.delete_canary_namespace")
         and _own_canary_namespace(release, options)
         and options.canary_namespace != THEIRS
     )
@@ -135,9 +135,7 @@ def _separate_route_namespace(release):
 
 
 def _grant_created(release, options):
-    return _separate_route_namespace(release) and bool(
-        field(release, "traffic.options").get("reference_grant", True)
-    )
+    return _separate_route_namespace(release) and field(release, "traffic.options.reference_grant")
 
 
 def _grant_required(release, options):
