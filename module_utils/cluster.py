@@ -118,6 +118,22 @@ class Cluster:
             )
         )
 
+    def allowed(self, attributes):
+        """Whether this client's identity may do what ``attributes`` describe.
+
+        ``attributes`` are a SelfSubjectAccessReview's resourceAttributes (verb, group,
+        resource, subresource, namespace). Every authenticated identity may post the
+        review, which stores nothing: sent as a dry run in check mode, it is answered alike.
+        """
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+        resource = self._resource(review["apiVersion"], review["kind"])
+        answer = self._client.create(resource, review).to_dict()
+        return bool((answer.get("status") or {}).get("allowed"))
+
     def merge_patch(self, api_version, kind, name, namespace, patch):
         return self._patch(
             api_version, kind, name, namespace, patch, "application/merge-patch+json"
