@@ -197,14 +197,16 @@ PHASES = {
         Need(CORE, "namespaces", ("get",), CLUSTER),
         Need(CORE, "namespaces", ("create",), CLUSTER, _creates_canary_namespace),
         Need(CORE, "services", ("get", "create", "patch"), CANARY),
-        # Replaced whole (force: true), then waited for.
+        # Replaced whole (force: true), then waited for (canary_rollout reads it and
+        # lists the pods it selects).
         Need(APPS, "deployments", ("get", "create", "update"), CANARY),
+        Need(CORE, "pods", ("list",), CANARY),
     ),
     "promote": (
         *RUN_LEDGER,
-        # kubernetes.core.k8s_scale reads the Deployment and patches its scale.
-        Need(APPS, "deployments", ("get",), CANARY),
-        Need(APPS, "deployments/scale", ("patch",), CANARY),
+        # canary_rollout patches the canary's replicas, then waits for its pods.
+        Need(APPS, "deployments", ("get", "patch"), CANARY),
+        Need(CORE, "pods", ("list",), CANARY),
     ),
     # The suite's requests go to the canary's URLs, not to the API server.
     "validate": READ_LEDGER,
@@ -215,12 +217,16 @@ PHASES = {
         Need(APPS, "deployments", ("get", "patch"), CANARY, _rollback("scale_to_zero")),
         Need(APPS, "deployments", ("get", "delete"), CANARY, _rollback("delete")),
         Need(CORE, "services", ("get", "delete"), CANARY, _rollback("delete")),
-        # Stable put back on its image when finalize had moved it, then verified.
+        # Stable put back on its image when finalize had moved it, then verified: its
+        # rollout complete and every pod it selects on that image (canary_rollout).
         Need(APPS, "deployments", ("get", "patch"), STABLE),
+        Need(CORE, "pods", ("list",), STABLE),
     ),
     "finalize": (
         *RUN_LEDGER,
+        # Stable moved to the new image; every pod on it before the traffic goes back.
         Need(APPS, "deployments", ("get", "patch"), STABLE),
+        Need(CORE, "pods", ("list",), STABLE),
         Need(APPS, "deployments", ("get", "delete"), CANARY),
         Need(CORE, "services", ("get", "delete"), CANARY),
         Need(CORE, "namespaces", ("get",), CLUSTER),

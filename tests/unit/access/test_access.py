@@ -48,6 +48,7 @@ def test_prepare_asks_for_the_ledger_lock_canary_and_weight_in_table_order():
         ("get", "deployments.apps", CANARY),
         ("create", "deployments.apps", CANARY),
         ("update", "deployments.apps", CANARY),
+        ("list", "pods", CANARY),
         # The configmap provider's weight, held at 0 (its get was asked for the ledger).
         ("patch", "configmaps", STABLE),
     ]
@@ -57,13 +58,7 @@ def test_each_review_is_resource_attributes_asked_once():
     reviews = access.attributes("release", release())
     assert len(reviews) == len({tuple(sorted(item.items())) for item in reviews})
     assert {"verb": "create", "group": "", "resource": "namespaces"} in reviews
-    assert {
-        "verb": "patch",
-        "group": "apps",
-        "resource": "deployments",
-        "subresource": "scale",
-        "namespace": CANARY,
-    } in reviews
+    assert {"verb": "list", "group": "", "resource": "pods", "namespace": STABLE} in reviews
 
 
 @pytest.mark.parametrize("owner", [OURS, THEIRS])
@@ -104,7 +99,8 @@ def test_rollback_asks_for_its_way_of_removing_the_canary():
 
 def test_promote_includes_the_rollback_of_a_failed_stage():
     promote = asked("promote")
-    assert ("patch", "deployments.apps/scale", CANARY) in promote
+    assert ("patch", "deployments.apps", CANARY) in promote
+    assert ("list", "pods", CANARY) in promote
     assert set(asked("rollback")) <= set(promote)
 
 
