@@ -37,7 +37,7 @@ def test_the_first_role_checks_the_spec_and_the_playbooks_permissions(name):
     assert first["role"] == "canary_spec"
     assert first["vars"]["canary_spec_phase"] == name
     applies_rule = "canary_monitoring" in [role["role"] for role in play["roles"]]
-    assert ("canary_spec_prometheus_rule_namespace" in first["vars"]) is applies_rule
+    assert first["vars"].get("canary_spec_prometheus_rule", False) is applies_rule
 
 
 def test_the_role_runs_the_check_right_after_the_spec_and_knows_every_phase():
