@@ -40,8 +40,8 @@ class PodNetwork:
         hosts = self.network.hosts()
         self.host_ip = str(next(hosts))
         self._pool = [str(address) for address in hosts]
-        # Interface names are at most 15 bytes.
-        self.host_link = ("v" + name)[:15]
+        # Interface names are at most 15 bytes: the name's last part (a hash, per sandbox).
+        self.host_link = ("v" + name.rsplit("-", 1)[-1])[:15]
         self.pod_link = "eth0"
 
     def exists(self):
@@ -74,6 +74,8 @@ class PodNetwork:
             _ip("link", "set", self.host_link, "up")
             _ip("-n", self.name, "link", "set", "lo", "up")
             _ip("-n", self.name, "link", "set", self.pod_link, "up")
+            # Pods' addresses are /32s (below): the way back to the host is this route.
+            _ip("-n", self.name, "route", "add", str(self.network), "dev", self.pod_link)
         except PodNetworkError:
             self.delete()
             raise
@@ -106,13 +108,16 @@ class PodNetwork:
                 return address
         raise PodNetworkError(f"no free pod address left in {self.network}")
 
+    # Each address a /32 of its own: of several addresses in one subnet the kernel makes
+    # the first primary and deletes the others with it, so the first Pod to stop would
+    # take every later Pod's address away.
     def add(self, address):
         _ip(
             "-n",
             self.name,
             "addr",
             "replace",
-            f"{address}/{self.network.prefixlen}",
+            f"{address}/32",
             "dev",
             self.pod_link,
         )
@@ -124,7 +129,7 @@ class PodNetwork:
                 self.name,
                 "addr",
                 "del",
-                f"{address}/{self.network.prefixlen}",
+                f"{address}/32",
                 "dev",
                 self.pod_link,
             )

@@ -180,7 +180,12 @@ def test_healthy_release_is_promoted(provider, cluster, tmp_path):
         assert observed.saw(weight, TOLERANCE.get(provider, 0)), (weight, observed.weights)
     assert cluster.stable_image() == HEALTHY_IMAGE
     assert object_weight(cluster, provider, spec) == 0
-    assert cluster.api.get("Namespace", None, CANARY_NAMESPACE) is None
+    # Deleted in the background, once its pods have stopped.
+    wait_for(
+        "the canary namespace to go",
+        lambda: cluster.api.get("Namespace", None, CANARY_NAMESPACE) is None,
+        timeout=60,
+    )
     assert cluster.lock_holder() is None
     settled(provider)
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from sandbox.releases import CANARY_NAMESPACE, HEALTHY_IMAGE, SEED_IMAGE
+from sandbox.releases import CANARY_NAMESPACE, HEALTHY_IMAGE, SEED_IMAGE, wait_for
 
 from .conftest import run_playbook
 
@@ -42,7 +42,12 @@ def test_healthy_release_goes_through_every_stage_and_is_promoted(cluster):
         assert {"error_rate", "latency_p99", "availability"} <= set(measurements[-1]["values"])
     assert cluster.stable_image() == HEALTHY_IMAGE
     assert cluster.weight() == 0
-    assert cluster.api.get("Namespace", None, CANARY_NAMESPACE) is None
+    # Deleted in the background, once its pods have stopped.
+    wait_for(
+        "the canary namespace to go",
+        lambda: cluster.api.get("Namespace", None, CANARY_NAMESPACE) is None,
+        timeout=60,
+    )
     assert cluster.lock_holder() is None
 
 
