@@ -87,7 +87,7 @@ def sandbox(command):
 
 
 def main():
-    banner("Starting the sandbox (API server, kubelet, router, Prometheus, load)")
+    banner("Starting the sandbox (control plane, node agent, router, Prometheus, load)")
     if sandbox("up") != 0:
         sandbox("down")
         return 1

@@ -1,6 +1,6 @@
 """A minimal Kubernetes REST client for the sandbox's own processes.
 
-The kubelet, the router and ``sandbox up`` only need a handful of calls against the
+The node agent, the router and ``sandbox up`` only need a handful of calls against the
 sandbox's API server. Plain ``requests`` keeps their start-up fast and their memory
 small compared with the full kubernetes client. ``Client.from_kubeconfig`` reads the
 kubeconfigs the control plane writes (a CA file, a client certificate or a token).
@@ -22,7 +22,6 @@ KINDS = {
     "Namespace": ("/api/v1", "namespaces", False),
     "Pod": ("/api/v1", "pods", True),
     "Service": ("/api/v1", "services", True),
-    "Endpoints": ("/api/v1", "endpoints", True),
     "ConfigMap": ("/api/v1", "configmaps", True),
     "Deployment": ("/apis/apps/v1", "deployments", True),
     "Lease": ("/apis/coordination.k8s.io/v1", "leases", True),
@@ -80,11 +79,7 @@ def path(kind, namespace=None, name=None, subresource=None):
 class Client:
     """CRUD on the sandbox API server; every error surfaces as ``ApiError``.
 
-    Over TLS (the real API server) connections are kept alive: a handshake per call
-    would cost more than the call. Over plain HTTP (the stand-in API server) each call
-    opens a fresh connection on purpose: a kept-alive connection to a Python
-    ``http.server`` that leaves Nagle on stalls every request for the client's delayed
-    ACK (about 40 ms instead of under 1 ms).
+    Connections are kept alive: a TLS handshake per call would cost more than the call.
     """
 
     def __init__(self, server, timeout=5.0, token_path=None, ca_path=None, cert=None, token=None):
@@ -94,7 +89,7 @@ class Client:
         self.token = token
         self.verify = ca_path or True
         self.cert = cert
-        self._http = requests.Session() if self.server.startswith("https:") else requests
+        self._http = requests.Session()
 
     @classmethod
     def from_kubeconfig(cls, path, timeout=5.0):
@@ -182,6 +177,18 @@ class Client:
     def replace(self, obj):
         meta = obj["metadata"]
         return self.request("PUT", path(obj["kind"], meta.get("namespace"), meta["name"]), obj)
+
+    def apply(self, obj):
+        """Create the object, or replace what is there (keeping its resourceVersion)."""
+        try:
+            return self.create(obj)
+        except ApiError as error:
+            if error.status != 409:
+                raise
+        meta = obj["metadata"]
+        current = self.get(obj["kind"], meta.get("namespace"), meta["name"])
+        version = current["metadata"]["resourceVersion"]
+        return self.replace({**obj, "metadata": {**meta, "resourceVersion": version}})
 
     def merge_patch(self, kind, namespace, name, patch, subresource=None):
         return self.request(

@@ -10,7 +10,7 @@ Stopped by PID.
 import socket
 
 from sandbox import kubeapi
-from sandbox.kube import bootstrap, crds
+from sandbox.kube import crds
 from sandbox.kube.controlplane import ControlPlane
 
 
@@ -21,7 +21,7 @@ def free_port():
 
 
 class RealApiServer:
-    def __init__(self, workdir, with_rbac=False):
+    def __init__(self, workdir):
         ports = {
             name: free_port()
             for name in (
@@ -39,9 +39,6 @@ class RealApiServer:
             self.control_plane.start(components=("etcd", "kube-apiserver"), log=lambda _: None)
             self.client = kubeapi.Client.from_kubeconfig(str(self.kubeconfig), timeout=10)
             crds.install(self.client, crds.definitions())
-            if with_rbac:
-                for obj in bootstrap.manifests(*bootstrap.rbac_files()):
-                    bootstrap.apply(self.client, obj)
         except BaseException:
             self.stop()
             raise

@@ -41,20 +41,6 @@ def rbac_files():
     )
 
 
-def apply(client, obj):
-    """Create the object, or replace what is there (keeping its resourceVersion)."""
-    meta = obj["metadata"]
-    try:
-        return client.create(obj)
-    except kubeapi.ApiError as error:
-        if error.status != 409:
-            raise
-    current = client.get(obj["kind"], meta.get("namespace"), meta["name"])
-    return client.replace(
-        {**obj, "metadata": {**meta, "resourceVersion": current["metadata"]["resourceVersion"]}}
-    )
-
-
 def token(client, namespace, name, seconds=TOKEN_SECONDS):
     """A bound ServiceAccount token (TokenRequest)."""
     request = {
@@ -68,9 +54,9 @@ def token(client, namespace, name, seconds=TOKEN_SECONDS):
     return answer["status"]["token"]
 
 
-def bootstrap(admin, crd_objects=None):
+def bootstrap(admin):
     """Install the CRDs, RBAC and identities; return {(namespace, name): token}."""
-    crds.install(admin, crds.definitions() if crd_objects is None else crd_objects)
+    crds.install(admin, crds.definitions())
     for obj in manifests(*rbac_files(), IDENTITIES):
-        apply(admin, obj)
+        admin.apply(obj)
     return {account: token(admin, *account) for account in (RUNBOOKS, ROUTER, PROMETHEUS)}

@@ -87,19 +87,7 @@ def install(client, crds, timeout=30.0):
     ``client`` is a ``sandbox.kubeapi.Client`` with the rights to manage CRDs.
     """
     for crd in crds:
-        name = crd["metadata"]["name"]
-        current = client.get("CustomResourceDefinition", None, name)
-        if current is None:
-            client.create(crd)
-        else:
-            crd = {
-                **crd,
-                "metadata": {
-                    **crd["metadata"],
-                    "resourceVersion": current["metadata"]["resourceVersion"],
-                },
-            }
-            client.replace(crd)
+        client.apply(crd)
     deadline = time.monotonic() + timeout
     pending = [crd["metadata"]["name"] for crd in crds]
     while pending:

@@ -63,5 +63,5 @@ def router_token(client):
     """A new token of the sandbox router's ServiceAccount, with its RBAC applied as
     ``sandbox up`` applies it (``sandbox/kube/identities.yaml``)."""
     for obj in bootstrap.manifests(bootstrap.IDENTITIES):
-        bootstrap.apply(client, obj)
+        client.apply(obj)
     return bootstrap.token(client, *bootstrap.ROUTER, seconds=3600)
