@@ -35,7 +35,7 @@ from sandbox import kubeapi, procs, prometheus, state, traffic
 from sandbox.kube import binaries, bootstrap, controlplane
 from sandbox.kube.binaries import BinaryError
 from sandbox.kube.controlplane import ControlPlane, ControlPlaneError
-from sandbox.node.podnet import PodNetwork, PodNetworkError
+from sandbox.node import podnet
 
 PROJECT_ROOT = state.PROJECT_ROOT
 MANIFESTS = os.path.join(PROJECT_ROOT, "sandbox", "manifests")
@@ -63,7 +63,8 @@ PORTS = {  # setting -> (flag, environment variable, default, what listens there
     ),
     "prometheus_port": ("--prometheus-port", "SANDBOX_PROMETHEUS_PORT", 19090, "Prometheus"),
 }
-DEFAULT_POD_CIDR = "10.244.0.0/24"
+# ``up`` takes the first /24 of it that no route on the host reaches into yet.
+POD_CIDR_POOL = "10.244.0.0/16"
 # Started after the control plane, in this order; ``down`` goes the other way, so the
 # node agent stops its pods before the control plane goes.
 COMPONENTS = ("node", "router", "prometheus", "loadgen")
@@ -89,9 +90,8 @@ class Sandbox:
         self.traffic = traffic_provider
         self.control_plane = ControlPlane(self.state_dir, ports)
         self.api = self.control_plane.server
-        self.network = PodNetwork(
-            netns_name(self.state_dir),
-            pod_cidr or os.environ.get("SANDBOX_POD_CIDR") or DEFAULT_POD_CIDR,
+        self.network = podnet.PodNetwork(
+            netns_name(self.state_dir), pod_cidr or POD_CIDR_POOL.replace("/16", "/24")
         )
         self.python_env = {
             **os.environ,
@@ -143,7 +143,7 @@ class Sandbox:
         self.write_state(started=time.time())
         try:
             self.start_all(load, timeout)
-        except (BinaryError, ControlPlaneError, PodNetworkError, kubeapi.ApiError) as error:
+        except (BinaryError, ControlPlaneError, podnet.PodNetworkError, kubeapi.ApiError) as error:
             self.down()
             raise SandboxError(str(error)) from None
         except BaseException:
@@ -318,13 +318,18 @@ class Sandbox:
         return self.control_plane.healthy("kube-apiserver")
 
     def stable_ready(self):
-        deployment = self.admin(timeout=2).get("Deployment", *STABLE)
+        client = self.admin(timeout=2)
+        deployment = client.get("Deployment", *STABLE)
         if deployment is None:
             return False, "Deployment not found"
         wanted = deployment["spec"].get("replicas", 1)
         status = deployment.get("status") or {}
         ready, updated = status.get("readyReplicas", 0), status.get("updatedReplicas", 0)
-        return ready >= wanted and updated >= wanted, f"{ready}/{wanted} ready, {updated} updated"
+        counts = f"{ready}/{wanted} ready, {updated} updated"
+        if ready >= wanted and updated >= wanted:
+            return True, counts
+        pods = client.list("Pod", STABLE[0], label_selector="track=stable")
+        return False, f"{counts}; {describe_pods(pods)}; logs in {self.path('logs')}"
 
     def router_answers(self):
         response = requests.get(
@@ -363,7 +368,7 @@ class Sandbox:
         if self.network.exists():
             try:
                 self.network.delete()
-            except PodNetworkError as error:
+            except podnet.PodNetworkError as error:
                 print(f"sandbox down: {error}", file=sys.stderr)
         return stopped
 
@@ -389,6 +394,26 @@ class Sandbox:
         return "\n".join(lines)
 
 
+def describe_pods(pods):
+    """Each Pod's phase, readiness and why its container waits: what a stuck wait shows."""
+    described = []
+    for pod in pods:
+        status = pod.get("status") or {}
+        ready = any(
+            c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", [])
+        )
+        line = f"{pod['metadata']['name']} {status.get('phase', 'no phase')}"
+        line += f" {'ready' if ready else 'not ready'} at {status.get('podIP', 'no IP')}"
+        for container in status.get("containerStatuses", []):
+            waiting = container.get("state", {}).get("waiting")
+            if waiting:
+                line += f", {container['name']} waiting: {waiting.get('reason')}"
+            if container.get("restartCount"):
+                line += f", {container['restartCount']} restarts"
+        described.append(line)
+    return "; ".join(described) or "no pods"
+
+
 def recorded_state(state_dir):
     """What ``up`` (or ``router``) wrote in ``state.json``; empty when nothing did."""
     try:
@@ -409,6 +434,21 @@ def resolve_ports(args, state_dir):
             flag or env or (recorded.get(setting) if args.command != "up" else None) or default
         )
     return ports
+
+
+def resolve_pod_cidr(args):
+    """The flag, else the environment, else what ``up`` recorded, else a free /24."""
+    explicit = args.pod_cidr or os.environ.get("SANDBOX_POD_CIDR")
+    if explicit:
+        return explicit
+    if args.command != "up":
+        return recorded_state(args.state_dir).get("pod_cidr")
+    if not shutil.which("ip"):  # ``up`` then stops at the pod network and says why
+        return None
+    try:
+        return podnet.first_free(POD_CIDR_POOL, podnet.host_routes())
+    except podnet.PodNetworkError as error:
+        raise SandboxError(f"{error}; choose one with --pod-cidr") from None
 
 
 def main(argv=None):
@@ -434,8 +474,8 @@ def main(argv=None):
     )
     parser.add_argument(
         "--pod-cidr",
-        help=f"the pod network (${{SANDBOX_POD_CIDR}}, default {DEFAULT_POD_CIDR}); sandboxes "
-        "side by side need different ones",
+        help=f"the pod network (${{SANDBOX_POD_CIDR}}; default: up takes the first /24 of "
+        f"{POD_CIDR_POOL} not routed on this host, the other commands what up recorded)",
     )
     parser.add_argument("--no-load", action="store_true", help="do not start the load generator")
     parser.add_argument("--load-rate", type=float, default=100.0, help="requests per second")
@@ -447,14 +487,10 @@ def main(argv=None):
         parser.error("router needs --traffic PROVIDER")
     recorded = recorded_state(args.state_dir).get("traffic") if args.command != "up" else None
     provider = args.traffic or recorded or "configmap"
-    recorded_cidr = recorded_state(args.state_dir).get("pod_cidr") if args.command != "up" else None
-    sandbox = Sandbox(
-        args.state_dir,
-        resolve_ports(args, args.state_dir),
-        provider,
-        args.pod_cidr or recorded_cidr,
-    )
     try:
+        sandbox = Sandbox(
+            args.state_dir, resolve_ports(args, args.state_dir), provider, resolve_pod_cidr(args)
+        )
         print(run(args, sandbox))
     except SandboxError as error:
         print(f"sandbox {args.command}: {error}", file=sys.stderr)

@@ -31,6 +31,34 @@ def _ip(*args):
     return result.stdout
 
 
+def host_routes():
+    """The host's IPv4 routes as ``(network, device)``; the default route left out."""
+    routes = []
+    for line in _ip("-o", "-4", "route", "show").splitlines():
+        fields = line.split()
+        if not fields or fields[0] == "default":
+            continue
+        device = fields[fields.index("dev") + 1] if "dev" in fields else ""
+        try:
+            routes.append((ipaddress.ip_network(fields[0], strict=False), device))
+        except ValueError:  # a route type first (``unreachable 10.0.0.0/8``): not a path
+            continue
+    return routes
+
+
+def overlaps(network, routes, own_link):
+    """The routes other than ``own_link``'s that reach into ``network``."""
+    return [(net, dev) for net, dev in routes if dev != own_link and net.overlaps(network)]
+
+
+def first_free(pool, routes, prefix=24):
+    """The first ``/prefix`` of ``pool`` that no route on the host reaches into."""
+    for candidate in ipaddress.ip_network(pool).subnets(new_prefix=prefix):
+        if not overlaps(candidate, routes, own_link=None):
+            return str(candidate)
+    raise PodNetworkError(f"every /{prefix} of {pool} is routed on this host already")
+
+
 class PodNetwork:
     """``name`` names the namespace and (shortened) the host's veth end."""
 
@@ -52,6 +80,16 @@ class PodNetwork:
         if os.geteuid() != 0 or not shutil.which("ip"):
             raise PodNetworkError(
                 "the pod network needs root and iproute2 (`ip netns`): run the sandbox as root"
+            )
+        # Another link routing these addresses (often a sandbox killed before its
+        # ``down``) would take the probes, the router's and Prometheus' requests.
+        taken = overlaps(self.network, host_routes(), self.host_link)
+        if taken:
+            found = ", ".join(f"{net} on {dev}" for net, dev in taken)
+            raise PodNetworkError(
+                f"the pod network {self.network} overlaps routes on this host ({found}); "
+                "choose another (--pod-cidr, $SANDBOX_POD_CIDR), or remove a stale "
+                "sandbox's link with `ip link delete <link>`"
             )
         if self.exists():
             return

@@ -1,6 +1,7 @@
 """The node agent's pieces: the pod network's addresses, probes, the objects it writes."""
 
 import http.server
+import ipaddress
 import threading
 
 import pytest
@@ -27,6 +28,43 @@ def test_the_pod_network_hands_out_its_addresses_after_the_host_end():
     small = podnet.PodNetwork("n", "10.244.8.0/30")
     with pytest.raises(podnet.PodNetworkError, match="no free pod address"):
         small.allocate({"10.244.8.2"})
+
+
+def test_a_pod_network_routed_on_the_host_already_is_seen_and_skipped(monkeypatch):
+    route_table = (
+        "default via 192.0.2.1 dev eth0\n"
+        "192.0.2.0/24 dev eth0 proto kernel scope link src 192.0.2.2\n"
+        "10.244.0.0/24 dev vdeadbeef proto kernel scope link src 10.244.0.1\n"
+        "unreachable 10.9.0.0/16\n"
+        "10.244.1.7 dev vother scope link\n"
+    )
+    monkeypatch.setattr(podnet, "_ip", lambda *args: route_table)
+    routes = podnet.host_routes()
+    assert [str(net) for net, _ in routes] == ["192.0.2.0/24", "10.244.0.0/24", "10.244.1.7/32"]
+    network = ipaddress.ip_network("10.244.0.0/24")
+    # A sandbox's own link is no conflict; a killed sandbox's link with the same CIDR is.
+    assert podnet.overlaps(network, routes, own_link="vdeadbeef") == []
+    assert [dev for _, dev in podnet.overlaps(network, routes, own_link="vmine")] == ["vdeadbeef"]
+    assert podnet.first_free("10.244.0.0/16", routes) == "10.244.2.0/24"
+    with pytest.raises(podnet.PodNetworkError, match=r"every /24 of 10\.244\.0\.0/23"):
+        podnet.first_free("10.244.0.0/23", routes)
+
+
+def test_creating_a_pod_network_over_a_routed_one_is_refused_before_anything_changes(
+    monkeypatch,
+):
+    calls = []
+
+    def fake_ip(*args):
+        calls.append(args)
+        return "10.244.0.0/24 dev vdeadbeef proto kernel scope link src 10.244.0.1\n"
+
+    monkeypatch.setattr(podnet, "_ip", fake_ip)
+    monkeypatch.setattr(podnet.os, "geteuid", lambda: 0)
+    network = podnet.PodNetwork("canary-sbx-12345678", "10.244.0.0/24")
+    with pytest.raises(podnet.PodNetworkError, match=r"10.244.0.0/24 on vdeadbeef.*--pod-cidr"):
+        network.create()
+    assert calls == [("-o", "-4", "route", "show")]
 
 
 def test_probe_specs_take_kubernetes_defaults_and_named_ports():
