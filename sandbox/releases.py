@@ -13,12 +13,25 @@ import time
 import yaml
 
 from sandbox import state
+from sandbox.ctl import PORTS
 from sandbox.kubeapi import ApiError
 from sandbox.product import PROJECT_ROOT
 from sandbox.product import ledger as ledger_utils
 
-ROUTER = "http://127.0.0.1:18080"
-ROUTER_ADMIN = "http://127.0.0.1:18081"
+
+def local_url(setting):
+    """A sandbox server's URL: its port from the environment, as ``up`` takes it, else the default."""
+    _, env_name, default, _ = PORTS[setting]
+    return f"http://127.0.0.1:{int(os.environ.get(env_name) or default)}"
+
+
+ROUTER = local_url("router_port")
+ROUTER_ADMIN = local_url("router_admin_port")
+# The inventory's URLs of the sandbox (group_vars/all.yml), rendered as Ansible renders them.
+INVENTORY_URLS = {
+    "{{ canary_sandbox_router }}": ROUTER,
+    "{{ canary_sandbox_prometheus }}": local_url("prometheus_port"),
+}
 INVENTORY = os.path.join(PROJECT_ROOT, "inventories", "sandbox")
 # The traffic providers the inventory has a group for besides the default's configmap
 # (frontend_<provider>), in the order the tests and the benchmark go through them.
@@ -61,7 +74,18 @@ LOAD_TEST = {
 
 def _group_vars(group):
     with open(os.path.join(INVENTORY, "group_vars", f"{group}.yml")) as handle:
-        return yaml.safe_load(handle)
+        return _with_urls(yaml.safe_load(handle))
+
+
+def _with_urls(node):
+    if isinstance(node, dict):
+        return {key: _with_urls(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_with_urls(value) for value in node]
+    if isinstance(node, str):
+        for template, url in INVENTORY_URLS.items():
+            node = node.replace(template, url)
+    return node
 
 
 def _merged(base, change):
