@@ -8,7 +8,10 @@ generation``), ``updatedReplicas``, ``replicas`` and ``availableReplicas`` all e
 ``spec.replicas`` (default 1), no replica is still terminating (``terminatingReplicas``,
 where the cluster reports it), and every pod the Deployment selects that is still
 running runs the template's image. A ``Progressing`` condition with the reason
-``ProgressDeadlineExceeded`` ends the wait at once: the controller has given up.
+``ProgressDeadlineExceeded`` ends the wait at once: the controller has given up. A
+``ReplicaFailure`` condition (the API server refused the ReplicaSet's pods: Pod Security,
+a quota, a webhook) is shown with the API server's own words but does not end the wait,
+as in kubectl: the controller keeps trying, and a cause that goes away lets it finish.
 
 Pure functions on dicts, and a wait loop with its clock, sleep and read injected.
 """
@@ -53,6 +56,9 @@ def describe(deployment):
     )
     if spec.get("paused"):
         parts.append("rollout paused")
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
+            parts.append(f"pods not created: {condition.get('message') or condition.get('reason')}")
     return ", ".join(parts)
 
 

@@ -122,6 +122,25 @@ def test_a_paused_rollout_says_so():
     assert describe(paused).endswith("observedGeneration 4 of 4, rollout paused")
 
 
+def test_pods_the_api_server_refuses_are_shown_in_its_words():
+    refused = (
+        'pods "frontend-canary-5d8f-x2" is forbidden: violates PodSecurity "restricted:latest": '
+        'allowPrivilegeEscalation != false (container "frontend" must set '
+        "securityContext.allowPrivilegeEscalation=false)"
+    )
+    failing = deployment(observedGeneration=4, replicas=0, updatedReplicas=0)
+    failing["status"]["conditions"] = [
+        {"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable"},
+        {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": refused},
+    ]
+    assert status(failing) == (
+        False,
+        f"0 of 2 replicas updated, 0 available, observedGeneration 4 of 4, pods not created: {refused}",
+    )
+    failing["status"]["conditions"][1]["status"] = "False"  # gone: nothing more is said
+    assert status(failing)[1].endswith("observedGeneration 4 of 4")
+
+
 def deadline(observed):
     condition = {
         "type": "Progressing",
