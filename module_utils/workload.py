@@ -77,8 +77,17 @@ def canary_deployment(stable, namespace, name, image, replicas, container=None):
     spec = copy.deepcopy(stable["spec"])
     spec.pop("paused", None)
     spec["replicas"] = replicas
-    selector = spec.setdefault("selector", {}).setdefault("matchLabels", {})
-    selector[TRACK_LABEL] = "canary"
+    selector = spec.setdefault("selector", {})
+    selector.setdefault("matchLabels", {})[TRACK_LABEL] = "canary"
+    # A stable expression on the track (``track In (stable)``) would refuse canary pods:
+    # the API server rejects a selector that does not match the template's labels.
+    expressions = [
+        term for term in selector.get("matchExpressions") or [] if term.get("key") != TRACK_LABEL
+    ]
+    if expressions:
+        selector["matchExpressions"] = expressions
+    else:
+        selector.pop("matchExpressions", None)
     template = spec["template"]
     template.setdefault("metadata", {})
     template["metadata"]["labels"] = {

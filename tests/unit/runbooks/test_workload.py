@@ -1,3 +1,5 @@
+import copy
+
 from ansible.module_utils.workload import (
     ADMISSION_LABELS,
     canary_deployment,
@@ -59,6 +61,29 @@ def test_canary_deployment_changes_only_image_track_and_replicas():
         {"name": "frontend", "image": "app:2", "env": [{"name": "A", "value": "1"}]},
     ]
     assert container_image(STABLE, "frontend") == "app:1"  # the stable object is untouched
+
+
+def test_a_stable_selector_expression_on_the_track_gives_way_to_the_canarys(dry_cluster):
+    stable = copy.deepcopy(STABLE)
+    stable["spec"]["selector"] = {
+        "matchLabels": {"app": "frontend"},
+        "matchExpressions": [
+            {"key": "track", "operator": "In", "values": ["stable"]},
+            {"key": "tier", "operator": "NotIn", "values": ["batch"]},
+        ],
+    }
+    canary = canary_deployment(stable, "default", "frontend-deployment-canary", "app:2", 1)
+    assert canary["spec"]["selector"] == {
+        "matchLabels": {"app": "frontend", "track": "canary"},
+        "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["batch"]}],
+    }
+    # The real API server takes it (it refuses a selector the template's labels miss).
+    assert dry_cluster.create(canary)["spec"]["selector"] == canary["spec"]["selector"]
+    stable["spec"]["selector"]["matchExpressions"].pop()
+    assert (
+        "matchExpressions"
+        not in canary_deployment(stable, "default", "c", "app:2", 1)["spec"]["selector"]
+    )
 
 
 def test_first_container_by_default():
