@@ -25,6 +25,7 @@ _targeting = _load("targeting")
 _workload = _load("workload")
 _timeline = _load("timeline")
 _secrets = _load("secrets")
+_refusals = _load("refusals")
 
 
 def canary_bucket(user_id):
@@ -123,4 +124,5 @@ class FilterModule:
             "canary_history": _timeline.history_lines,
             "canary_stage_summary": _timeline.stage_summary,
             "canary_release_stats": _timeline.release_stats,
+            "canary_refusal": _refusals.from_core_message,
         }

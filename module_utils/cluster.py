@@ -10,6 +10,7 @@ Conflict or Refused, so the release logic can be tested with an in-memory stand-
 
 import copy
 
+from ansible.module_utils.refusals import in_words
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 
@@ -49,7 +50,7 @@ def _written(write):
     except ConflictError as err:
         raise Conflict(str(err)) from err
     except DynamicApiError as err:
-        raise Refused(f"{err.status} {err.reason}: {err.summary()}") from err
+        raise Refused(in_words(err.status, err.summary())) from err
 
 
 class Cluster:

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from sandbox.releases import CANARY_NAMESPACE, HEALTHY_IMAGE, SEED_IMAGE, STABLE
+from sandbox.releases import CANARY, CANARY_NAMESPACE, HEALTHY_IMAGE, SEED_IMAGE, STABLE, wait_for
 from tests.bad_specs import merged
 
 from .conftest import run_playbook
@@ -24,6 +24,31 @@ def test_dry_run_of_prepare_changes_nothing_and_shows_no_secret(cluster):
     assert code == 0, output
     assert "password123" not in output
     assert snapshot(cluster) == before
+
+
+def test_a_dry_run_the_api_server_refuses_says_why_and_writes_nothing(cluster):
+    """--check sends the canary's writes as server-side dry runs: quota admission answers."""
+    code, output = run_playbook("prepare.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
+    assert code == 0, output
+    cluster.api.delete("Deployment", CANARY_NAMESPACE, CANARY)
+    wait_for("the canary Deployment to go", lambda: cluster.canary() is None)
+    quota = {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "no-more-deployments", "namespace": CANARY_NAMESPACE},
+        "spec": {"hard": {"count/deployments.apps": "0"}},
+    }
+    cluster.api.create(quota)
+    before = snapshot(cluster)
+    code, output = run_playbook("prepare.yml", "--check", "-e", f"canary_image={HEALTHY_IMAGE}")
+    assert code != 0
+    assert (
+        f'403 Forbidden: deployments.apps "{CANARY}" is forbidden: exceeded quota: '
+        "no-more-deployments" in output
+    ), output
+    assert '"kind":"Status"' not in output
+    assert snapshot(cluster) == before
+    assert cluster.canary() is None
 
 
 def test_prometheus_credentials_reach_prometheus_only(cluster, tmp_path):
