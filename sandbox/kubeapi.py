@@ -23,6 +23,7 @@ KINDS = {
     "Pod": ("/api/v1", "pods", True),
     "Service": ("/api/v1", "services", True),
     "ConfigMap": ("/api/v1", "configmaps", True),
+    "ResourceQuota": ("/api/v1", "resourcequotas", True),
     "Deployment": ("/apis/apps/v1", "deployments", True),
     "Lease": ("/apis/coordination.k8s.io/v1", "leases", True),
     "Node": ("/api/v1", "nodes", False),
