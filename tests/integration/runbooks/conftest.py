@@ -1,48 +1,22 @@
 """Fixtures for the playbooks against the running sandbox.
 
-The sandbox inventory points at the sandbox's default ports, so these tests use
-the sandbox on those ports: an already running one (``make sandbox-up``) is
-reused and left running, otherwise one is started for the session and stopped
-at the end. Before each test the release objects are reset to the seed state.
+The sandbox inventory points at the sandbox of the session (``sandbox``, in
+tests/integration/conftest.py): an already running one (``make sandbox-up``) is
+reused and left running, otherwise one is started for the session and stopped at
+the end. Before each test the release objects are reset to the seed state.
 """
 
 import json
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 
 from sandbox.product import PROJECT_ROOT
-from sandbox.releases import Release
 from tests.receiver import Receiver
 
 PLAYBOOK_TIMEOUT = 600
-
-
-def _sandbox(*args, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "sandbox", *args],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="session")
-def sandbox():
-    release = Release()
-    started = False
-    if not release.answers():
-        result = _sandbox("up")
-        assert result.returncode == 0, result.stdout + result.stderr
-        started = True
-    yield release
-    if started:
-        _sandbox("down")
 
 
 @pytest.fixture
