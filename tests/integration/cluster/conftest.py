@@ -1,8 +1,13 @@
-"""Shops of their own in the session's sandbox (``shop.py``), removed after each test."""
+"""Shops of their own in the session's sandbox (``shop.py``), deleted after each test.
+
+A deleted namespace takes 5 s at least to go (the namespace controller waits that long
+before it deletes the content): the tests go on meanwhile, and the session waits until
+every namespace they deleted has gone.
+"""
 
 import pytest
 
-from .shop import Shop
+from .shop import Shop, wait_until_gone
 
 
 @pytest.fixture(scope="session")
@@ -11,8 +16,16 @@ def admin(sandbox):
     return sandbox.api
 
 
+@pytest.fixture(scope="session")
+def deleted(admin):
+    """The namespaces the tests deleted, waited for at the end of the session."""
+    names = []
+    yield names
+    wait_until_gone(admin, names)
+
+
 @pytest.fixture
-def make_shop(admin, tmp_path):
+def make_shop(admin, deleted, tmp_path):
     """``make_shop(rollout_timeout=..., namespace_labels=..., template=...)``: a ready Shop."""
     made = []
 
@@ -25,4 +38,4 @@ def make_shop(admin, tmp_path):
 
     yield make
     for shop in made:
-        shop.delete()
+        deleted.extend(shop.delete())

@@ -333,7 +333,7 @@ class Shop:
     # -- the end -------------------------------------------------------------------
 
     def delete(self):
-        """Remove both namespaces, their pods at once, and wait until the namespaces are gone.
+        """Delete both namespaces, their pods at once; return the namespaces' names.
 
         The namespace controller looks again once the pods' grace period is over, or when
         the namespace changes: an annotation makes it look again at once.
@@ -349,9 +349,13 @@ class Shop:
                 touched = {"metadata": {"annotations": {"tests.canary.io/pods-gone": "true"}}}
                 with contextlib.suppress(ApiError):  # gone meanwhile
                     self.admin.merge_patch("Namespace", None, name, touched)
-        for name in names:
-            wait_for(
-                f"namespace {name} to go",
-                lambda n=name: self.admin.get("Namespace", None, n) is None,
-                90,
-            )
+        return names
+
+
+def wait_until_gone(admin, namespaces, timeout=90):
+    for name in namespaces:
+        wait_for(
+            f"namespace {name} to go",
+            lambda n=name: admin.get("Namespace", None, n) is None,
+            timeout,
+        )
