@@ -96,7 +96,7 @@ def test_a_canary_that_pod_security_refuses_fails_prepare_with_the_servers_reaso
     template = pod_template(OLD)
     del template["spec"]["securityContext"]
     del template["spec"]["containers"][0]["securityContext"]
-    shop = make_shop(rollout_timeout="10s", template=template)
+    shop = make_shop(rollout_timeout="5s", template=template)
     # Enforced once stable's pods run: they keep running, new pods like them are refused.
     labels = {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
     admin.merge_patch("Namespace", None, shop.namespace, labels)
