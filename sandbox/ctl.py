@@ -20,8 +20,10 @@ find the running sandbox without repeating them.
 """
 
 import argparse
+import contextlib
 import glob
 import hashlib
+import ipaddress
 import json
 import os
 import shutil
@@ -91,7 +93,8 @@ class Sandbox:
         self.control_plane = ControlPlane(self.state_dir, ports)
         self.api = self.control_plane.server
         self.network = podnet.PodNetwork(
-            netns_name(self.state_dir), pod_cidr or POD_CIDR_POOL.replace("/16", "/24")
+            netns_name(self.state_dir),
+            pod_cidr or str(next(ipaddress.ip_network(POD_CIDR_POOL).subnets(new_prefix=24))),
         )
         self.python_env = {
             **os.environ,
@@ -288,15 +291,16 @@ class Sandbox:
 
     def wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
-        for what, check in (
-            ("API server", self.api_answers),
-            ("stable Deployment ready", self.stable_ready),
-            ("router answering from stable", self.router_answers),
-            ("Prometheus scraping the apps", self.prometheus_scraped),
+        for what, check, explain in (
+            ("API server", self.api_answers, None),
+            ("stable Deployment ready", self.stable_ready, self.stable_pods),
+            ("router answering from stable", self.router_answers, None),
+            ("Prometheus scraping the apps", self.prometheus_scraped, None),
         ):
-            self.wait(what, check, max(1.0, deadline - time.monotonic()))
+            self.wait(what, check, max(1.0, deadline - time.monotonic()), explain)
 
-    def wait(self, what, check, timeout):
+    def wait(self, what, check, timeout, explain=None):
+        """Poll ``check() -> (ok, counts)``; at the timeout, say ``explain()`` too."""
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
@@ -312,24 +316,27 @@ class Sandbox:
             if ok:
                 return
             time.sleep(0.2)
+        if explain:
+            with contextlib.suppress(requests.RequestException, kubeapi.ApiError, OSError):
+                last += "; " + explain()
         raise SandboxError(f"timed out waiting for: {what} ({last})")
 
     def api_answers(self):
         return self.control_plane.healthy("kube-apiserver")
 
     def stable_ready(self):
-        client = self.admin(timeout=2)
-        deployment = client.get("Deployment", *STABLE)
+        deployment = self.admin(timeout=2).get("Deployment", *STABLE)
         if deployment is None:
             return False, "Deployment not found"
         wanted = deployment["spec"].get("replicas", 1)
         status = deployment.get("status") or {}
         ready, updated = status.get("readyReplicas", 0), status.get("updatedReplicas", 0)
-        counts = f"{ready}/{wanted} ready, {updated} updated"
-        if ready >= wanted and updated >= wanted:
-            return True, counts
-        pods = client.list("Pod", STABLE[0], label_selector="track=stable")
-        return False, f"{counts}; {describe_pods(pods)}; logs in {self.path('logs')}"
+        return ready >= wanted and updated >= wanted, f"{ready}/{wanted} ready, {updated} updated"
+
+    def stable_pods(self):
+        """What a stuck wait for stable shows: its pods, and where the logs are."""
+        pods = self.admin(timeout=2).list("Pod", STABLE[0], label_selector="track=stable")
+        return f"{describe_pods(pods)}; logs in {self.path('logs')}"
 
     def router_answers(self):
         response = requests.get(
