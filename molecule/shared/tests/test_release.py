@@ -30,7 +30,9 @@ def kubectl(host):
 
 @pytest.fixture
 def validation(host):
-    return host.ansible.get_variables()["canary"]["validation"]
+    # get_variables() returns the inventory as written; debug renders its templates
+    # (the sandbox's router URL is read from $SANDBOX_ROUTER_PORT).
+    return host.ansible("ansible.builtin.debug", "var=canary.validation")["canary.validation"]
 
 
 def test_stable_runs_the_new_version(kubectl):
