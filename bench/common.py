@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import datetime
 
+from sandbox import state
 from sandbox.product import PROJECT_ROOT
 from sandbox.releases import Release
 
@@ -31,7 +32,8 @@ def parse_time(text):
 
 
 class Sandbox:
-    """The sandbox on its default ports: reused when running, else started and stopped."""
+    """The sandbox (its ports and state dir as ``sandbox up`` takes them): reused when
+    running, else started and stopped."""
 
     def __init__(self):
         self.release = Release()
@@ -50,7 +52,7 @@ class Sandbox:
     def pids(self):
         """Every sandbox process: the components and the app replicas."""
         pids = []
-        pattern = os.path.join(PROJECT_ROOT, ".sandbox", "pids", "**", "*.pid")
+        pattern = os.path.join(state.state_dir(), "pids", "**", "*.pid")
         for path in glob.glob(pattern, recursive=True):
             try:
                 with open(path) as handle:

@@ -5,7 +5,7 @@ import signal
 
 import pytest
 
-from sandbox.product import PROJECT_ROOT
+from sandbox import state
 from sandbox.releases import HEALTHY_IMAGE, SEED_IMAGE, wait_for
 
 from .conftest import run_playbook
@@ -62,7 +62,7 @@ def test_interrupted_release_resumes_from_the_ledger(cluster, background):
 
 
 def prometheus_pid():
-    with open(os.path.join(PROJECT_ROOT, ".sandbox", "pids", "prometheus.pid")) as handle:
+    with open(os.path.join(state.state_dir(), "pids", "prometheus.pid")) as handle:
         return int(handle.read().strip())
 
 
