@@ -40,6 +40,8 @@ OLD, NEW = SEED_IMAGE, HEALTHY_IMAGE
 # Its readiness probe answers 503 for ever (sandbox/images.yaml).
 NEVER_READY = "yyc3/short-drama-frontend:1.2.0-never-ready"
 STABLE = "frontend-deployment"
+# Every shop's namespaces start so; other tests' snapshots leave them out.
+NAMESPACE_PREFIX = "shop-"
 REPLICAS = 3
 LABELS = {"app": "frontend", "track": "stable"}
 PLAYBOOKS = PROJECT_ROOT / "playbooks"
@@ -137,8 +139,8 @@ class Shop:
         suffix = uuid.uuid4().hex[:6]
         self.admin = admin
         self.workdir = workdir
-        self.namespace = f"shop-{suffix}"
-        self.canary_namespace = f"shop-{suffix}-canary"
+        self.namespace = f"{NAMESPACE_PREFIX}{suffix}"
+        self.canary_namespace = f"{self.namespace}-canary"
         self.raw = merged(
             {
                 "namespace": self.namespace,

@@ -49,7 +49,8 @@ def old_canary_namespace(shop, stopping):
 def test_prepare_waits_for_a_terminating_namespace_then_creates_it_labelled(admin, make_shop):
     # Pod Security's restricted level enforced on stable: the canary's pods pass it too.
     shop = make_shop(rollout_timeout="30s", namespace_labels={**ADMISSION, "team": "drama"})
-    old_uid = old_canary_namespace(shop, stopping=5)
+    # Long enough for prepare to reach the namespace on a loaded machine.
+    old_uid = old_canary_namespace(shop, stopping=15)
     deleted = []
 
     def delete_the_old_one(line):

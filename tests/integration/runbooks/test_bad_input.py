@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from tests.bad_specs import BAD_SPECS, GOOD_SPEC, MISSING_OBJECTS, Unsafe, merged
+from tests.integration.cluster.shop import NAMESPACE_PREFIX
 
 from .conftest import run_playbook
 
@@ -34,13 +35,15 @@ def snapshot(cluster):
     """What an operator cares about: every object's spec and data, not its status.
 
     Not the control plane's own namespaces, whose Leases are heartbeats renewed every
-    few seconds.
+    few seconds, nor the cluster tests' shops, deleted in the background after their tests.
     """
     state = {}
     for path in WATCHED:
         for item in cluster.api.request("GET", path)["items"]:
             meta = item["metadata"]
-            if (meta.get("namespace") or "").startswith("kube-"):
+            is_namespace = path == "/api/v1/namespaces"
+            namespace = meta["name"] if is_namespace else meta.get("namespace") or ""
+            if namespace.startswith(("kube-", NAMESPACE_PREFIX)):
                 continue
             content = {k: v for k, v in item.items() if k not in ("metadata", "status")}
             content["labels"] = meta.get("labels")
