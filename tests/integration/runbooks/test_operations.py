@@ -26,7 +26,7 @@ def test_dry_run_of_prepare_changes_nothing_and_shows_no_secret(cluster):
     assert snapshot(cluster) == before
 
 
-def test_a_dry_run_the_api_server_refuses_says_why_and_writes_nothing(cluster):
+def test_a_write_the_api_server_refuses_says_why_and_frees_the_lock(cluster):
     """--check sends the canary's writes as server-side dry runs: quota admission answers."""
     code, output = run_playbook("prepare.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
     assert code == 0, output
@@ -48,6 +48,12 @@ def test_a_dry_run_the_api_server_refuses_says_why_and_writes_nothing(cluster):
     ), output
     assert snapshot(cluster) == before
     assert cluster.canary() is None
+    # The same refusal for real: the run fails in the server's words and frees the lock.
+    code, output = run_playbook("prepare.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
+    assert code != 0
+    assert "exceeded quota: no-more-deployments" in output, output
+    assert cluster.canary() is None
+    assert not cluster.lock_holder()
 
 
 def test_prometheus_credentials_reach_prometheus_only(cluster, tmp_path):
