@@ -4,6 +4,7 @@ Bake times in the plan run from seconds (the sandbox) to days (production), so
 the spec accepts both plain seconds and Prometheus-style unit strings.
 """
 
+import math
 import re
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -19,6 +20,8 @@ def parse_duration(value):
     if isinstance(value, bool):
         raise DurationError(f"expected a duration such as 30, '30s', '10m' or '2h', got {value!r}")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise DurationError(f"must be a finite number of seconds, got {value!r}")
         if value < 0:
             raise DurationError(f"must not be negative, got {value}")
         return float(value)

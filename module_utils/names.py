@@ -1,4 +1,5 @@
-"""The names the API server accepts for each kind of object a release names or creates.
+"""The names the API server accepts for each kind of object a release names or creates,
+and the image references a container runtime can pull.
 
 apimachinery's rules: Service names are DNS-1035 labels (``IsDNS1035Label``), namespaces
 DNS-1123 labels, Deployments, ConfigMaps and Leases DNS-1123 subdomains. Checked before
@@ -64,4 +65,40 @@ def problem(kind, name):
         )
     if not rule.matches(name):
         return f"is not valid; {kind} names are {rule.name}s: {rule.describe()}"
+    return None
+
+
+# The distribution reference grammar (the one container runtimes parse):
+# [domain[:port]/]path-component[/path-component...][:tag][@algorithm:hex].
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+_IMAGE_NAME = re.compile(rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*", re.ASCII)
+_TAG = re.compile(r"\w[\w.-]{0,127}", re.ASCII)
+_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
+# The name's longest, without tag and digest.
+IMAGE_NAME_LIMIT = 255
+IMAGE_SHAPE = (
+    "[registry[:port]/]name[:tag][@sha256:digest], e.g. registry.example.com/yyc3/app:1.1.0"
+)
+
+
+def image_problem(reference):
+    """Why ``reference`` is not an image reference (a sentence to follow it), or None."""
+    rest, _, digest = reference.partition("@")
+    # The tag is after the last ':' that comes after the last '/' (a registry's port is not).
+    name, colon, tag = rest.rpartition(":") if ":" in rest.rsplit("/", 1)[-1] else (rest, "", "")
+    if not _IMAGE_NAME.fullmatch(name):
+        return f"has no valid image name; expected {IMAGE_SHAPE}"
+    if len(name) > IMAGE_NAME_LIMIT:
+        return f"has a name of {len(name)} characters; at most {IMAGE_NAME_LIMIT}"
+    if colon and not _TAG.fullmatch(tag):
+        return (
+            f"has an invalid tag {tag!r}; a tag is letters, digits, '_', '.' or '-', "
+            "at most 128, not starting with '.' or '-'"
+        )
+    if "@" in reference and not _DIGEST.fullmatch(digest):
+        return (
+            f"has an invalid digest {digest!r}; expected algorithm:hex, e.g. sha256:<64 hex digits>"
+        )
     return None

@@ -19,9 +19,9 @@ from ansible.module_utils.analysis.spec import (
     is_http_url,
     validate_analysis,
 )
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.argspec import validated
 from ansible.module_utils.durations import DurationError, parse_duration
-from ansible.module_utils.names import DNS1123_LABEL
+from ansible.module_utils.names import DNS1123_LABEL, image_problem
 from ansible.module_utils.names import problem as name_problem
 from ansible.module_utils.notify.spec import ARGUMENT_SPEC as NOTIFICATIONS_SPEC
 from ansible.module_utils.notify.spec import check_notifications
@@ -384,16 +384,12 @@ def validate_release(raw, image=None):
     field as ``canary -> traffic`` or ``canary.workload.bogus``), then
     ``cross_check`` the rest. The spec is only completed when both pass.
     """
-    # Deep copies: the validator hands out the spec's default dicts and the caller's
-    # own dicts, and completing the spec must change neither.
     retired = _retired_fields(raw)
     if retired:
         return None, retired
-    argument_spec = {"canary": {"type": "dict", "options": copy.deepcopy(RELEASE_SPEC)}}
-    result = ArgumentSpecValidator(argument_spec).validate({"canary": copy.deepcopy(raw)})
-    if result.error_messages:
-        return None, list(result.error_messages)
-    spec = result.validated_parameters["canary"]
+    spec, errors = validated(RELEASE_SPEC, raw, "canary")
+    if errors:
+        return None, errors
     errors = cross_check(spec, image)
     return (None, errors) if errors else (spec, [])
 
@@ -409,6 +405,11 @@ def cross_check(spec, image=None):
     spec["canary_namespace"] = object_names(spec)["canary_namespace"].value
     if image:
         spec["image"] = image
+    if spec["image"]:
+        reason = image_problem(spec["image"])
+        if reason:
+            given = " (-e canary_image)" if image else ""
+            problems.add("image", f"{spec['image']!r}{given} {reason}")
     _check_stages(problems, spec)
     _check_analysis(problems, spec)
     _check_validation(problems, spec["validation"])

@@ -24,13 +24,12 @@ days: a rule whose days include all of Monday to Friday applies to them too,
 whatever their weekday; rules for their own weekday still apply.
 """
 
-import copy
 import datetime as dt
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.argspec import validated
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKING_DAYS = frozenset(DAYS[:5])
@@ -220,13 +219,9 @@ def validate_section(raw, prefix="windows"):
 
     Returns ``(section, errors)``; the section is a completed copy, None on errors.
     """
-    # Copies: the validator hands out the spec's own default lists and the caller's dicts,
-    # and completing the section must change neither.
-    argument_spec = {prefix: {"type": "dict", "options": copy.deepcopy(ARGUMENT_SPEC)}}
-    result = ArgumentSpecValidator(argument_spec).validate({prefix: copy.deepcopy(raw)})
-    if result.error_messages:
-        return None, list(result.error_messages)
-    section = result.validated_parameters[prefix]
+    section, errors = validated(ARGUMENT_SPEC, raw, prefix)
+    if errors:
+        return None, errors
     errors = check_windows(section, prefix)
     return (None, errors) if errors else (section, [])
 

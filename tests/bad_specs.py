@@ -47,6 +47,26 @@ BAD_SPECS = [
         "canary.stages[1].weight: must be greater than",
     ),
     ("stages-repeated-weight", {"stages": [{"weight": 20}, {"weight": 20}]}, "canary.stages[1]"),
+    (
+        "weight-boolean",
+        {"stages": [{"weight": True}, {"weight": 20}]},
+        "canary.stages[0].weight: expected an integer, got True",
+    ),
+    (
+        "bake-nan",
+        {"stages": [{"weight": 5, "bake": float("nan")}]},
+        "canary.stages[0].bake: must be a finite number of seconds",
+    ),
+    (
+        "threshold-infinite",
+        {"analysis": {"checks": [{"name": "errors", "type": "error_rate", "max": float("inf")}]}},
+        "canary.analysis.checks[0].max: must be a finite number",
+    ),
+    (
+        "malformed-image",
+        {"image": "yyc3/front end:💥;x"},
+        "canary.image: 'yyc3/front end:💥;x' has no valid image name",
+    ),
     ("no-stages", {"stages": []}, "canary.stages"),
     ("unknown-provider", {"traffic": {"provider": "haproxy"}}, "provider"),
     ("missing-namespace", {"namespace": None}, "namespace"),

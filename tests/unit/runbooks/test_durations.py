@@ -20,7 +20,10 @@ def test_parse(value, seconds):
     assert parse_duration(value) == seconds
 
 
-@pytest.mark.parametrize("value", [-1, "-10s", "ten minutes", "10 m", "", "1x", True, "m"])
+@pytest.mark.parametrize(
+    "value",
+    [-1, "-10s", "ten minutes", "10 m", "", "1x", True, "m", float("nan"), float("inf")],
+)
 def test_reject(value):
     with pytest.raises(DurationError):
         parse_duration(value)

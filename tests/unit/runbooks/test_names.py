@@ -1,7 +1,7 @@
 """The name rules of each kind, and the spec check of the names a release gives or derives."""
 
 import pytest
-from ansible.module_utils.names import problem
+from ansible.module_utils.names import image_problem, problem
 from ansible.module_utils.spec import validate_release
 
 from tests.bad_specs import merged
@@ -127,3 +127,35 @@ def test_the_completed_spec_carries_the_derived_names():
     )
     assert spec["ledger"]["name"] == "frontend-canary-ledger"
     assert spec["ledger"]["lock"] == "frontend-canary-lock"
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "nginx",
+        "yyc3/short-drama-frontend:1.1.0",
+        "registry.example.com:5000/yyc3/app:1.1.0_rc.1",
+        "localhost/app@sha256:" + "a" * 64,
+        "[::1]:5000/app:1@sha256:" + "0" * 64,
+    ],
+)
+def test_image_references_runtimes_pull_are_accepted(reference):
+    assert image_problem(reference) is None
+
+
+@pytest.mark.parametrize(
+    ("reference", "reason"),
+    [
+        ("yyc3/front end:💥;x", "no valid image name"),
+        ("yyc3//app", "no valid image name"),
+        ("", "no valid image name"),
+        ("app:", "invalid tag ''"),
+        ("app:-rc", "invalid tag '-rc'"),
+        ("app:北京", "invalid tag '北京'"),
+        ("app:" + "1" * 129, "invalid tag"),
+        ("app@sha256:xyz", "invalid digest 'sha256:xyz'"),
+        ("a/" + "b" * 254, "a name of 256 characters"),
+    ],
+)
+def test_malformed_image_references_say_what_is_wrong(reference, reason):
+    assert reason in image_problem(reference)
