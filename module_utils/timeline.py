@@ -28,10 +28,11 @@ def _value(value):
     return str(value)
 
 
-def history_lines(ledger):
-    """One line per history entry, oldest first."""
+def history_lines(ledger, last=None):
+    """One line per history entry, oldest first; only the ``last`` ones when given."""
+    entries = ledger.get("history", [])
     lines = []
-    for entry in ledger.get("history", []):
+    for entry in entries[-last:] if last else entries:
         details = {k: v for k, v in entry.items() if k not in ("at", "event", "values")}
         text = f"{entry.get('at', '')}  {entry.get('event', '?')}"
         if "values" in entry:

@@ -13,7 +13,7 @@ import pytest
 
 from sandbox.releases import HEALTHY_IMAGE, SEED_IMAGE
 
-from .conftest import run_playbook_with_stats
+from .conftest import run_playbook, run_playbook_with_stats
 from .test_bad_input import snapshot
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
@@ -92,6 +92,17 @@ def test_every_playbook_publishes_where_the_release_stands(cluster):
     code, output, stats = run_playbook_with_stats("status.yml")
     assert code == 0, output
     assert stats["canary_stats"]["frontend"]["status"] == "rolled_back"
+    entries = len(cluster.ledger()["history"])
+    assert f"history: {min(entries, 20)} of {entries} entries" in output, output
+
+    code, output = run_playbook("status.yml", "-e", "canary_status_history=2")
+    assert code == 0, output
+    assert f"history: 2 of {entries} entries, the latest last (-e canary_status_history=all" in (
+        " ".join(output.split())
+    ), output
+    code, output = run_playbook("status.yml", "-e", "canary_status_history=none")
+    assert code != 0
+    assert "canary_status_history: how many history entries to show" in output, output
 
 
 def test_a_failed_release_still_publishes_its_artifact(cluster):

@@ -224,3 +224,10 @@ def test_canary_namespace_filter_names_the_releases_canary_namespace():
         "name": "shop-canary",
         "labels": {"istio-injection": "enabled", "app.kubernetes.io/managed-by": "canary-runbooks"},
     }
+
+
+def test_history_shows_the_latest_entries_when_asked_for_a_few():
+    filters = FilterModule().filters()
+    ledger = {"history": [{"at": f"t{n}", "event": "measurement"} for n in range(300)]}
+    assert len(filters["canary_history"](ledger)) == 300
+    assert filters["canary_history"](ledger, last=2) == ["t298  measurement", "t299  measurement"]
