@@ -107,6 +107,10 @@ ledger:
     image: {description: The canary image., type: str}
     stable_image: {description: The image stable ran when the release started., type: str}
     history: {description: Every action and measurement, oldest first., type: list}
+in_progress:
+  description: Whether a release is in progress (initialized, progressing or paused).
+  returned: success
+  type: bool
 next_stage:
   description: The stage promote.yml runs next (1-based); greater than the number of stages when all passed.
   returned: success
@@ -129,6 +133,7 @@ from ansible.module_utils import ledger as ledgers
 from ansible.module_utils import lock as locks
 from ansible.module_utils.cluster import Cluster, Refused, with_auth_options
 from ansible.module_utils.ledger import (
+    ACTIVE_STATUSES,
     SETTABLE_FIELDS,
     STATUSES,
     LedgerError,
@@ -268,7 +273,12 @@ def main():
         module.fail_json(msg=f"the ledger or the lock was not written: {err}")
     lease = lock.read()
     result["lock_holder"] = ((lease or {}).get("spec") or {}).get("holderIdentity") or ""
-    module.exit_json(ledger=after, next_stage=next_stage(after), **result)
+    module.exit_json(
+        ledger=after,
+        in_progress=after["status"] in ACTIVE_STATUSES,
+        next_stage=next_stage(after),
+        **result,
+    )
 
 
 if __name__ == "__main__":
