@@ -56,18 +56,6 @@ def test_a_write_the_api_server_refuses_says_why_and_frees_the_lock(cluster):
     assert not cluster.lock_holder()
 
 
-def test_rollback_with_nothing_released_says_so_and_changes_nothing(cluster):
-    before = snapshot(cluster)
-    code, output = run_playbook("rollback.yml")
-    assert code == 0, output
-    assert "frontend: nothing to roll back, no release was ever started" in " ".join(
-        output.split()
-    ), output
-    # Not kubernetes.core's word for it: a warning about the canary Deployment not found.
-    assert not [line for line in output.splitlines() if "WARNING" in line and CANARY in line]
-    assert snapshot(cluster) == before
-
-
 def test_prometheus_credentials_reach_prometheus_only(cluster, tmp_path):
     token = "SECRET-prometheus-token"
     change = {

@@ -10,9 +10,10 @@ import re
 
 import pytest
 
-from sandbox.releases import CANARY_NAMESPACE, HEALTHY_IMAGE, SEED_IMAGE, wait_for
+from sandbox.releases import CANARY, CANARY_NAMESPACE, HEALTHY_IMAGE, SEED_IMAGE, wait_for
 
 from .conftest import run_playbook
+from .test_bad_input import snapshot
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -99,10 +100,17 @@ def test_latency_only_fault_is_caught_by_the_latency_check(cluster):
         assert measurement["values"]["latency_p99"][0] > 2.0
 
 
-def test_rollback_is_safe_with_nothing_released_and_idempotent(cluster):
+def test_rollback_with_nothing_released_says_so_and_changes_nothing_twice(cluster):
+    before = snapshot(cluster)
     for _ in range(2):
         code, output = run_playbook("rollback.yml")
         assert code == 0, output
         assert "changed=0" in output
+        assert "frontend: nothing to roll back, no release was ever started" in " ".join(
+            output.split()
+        ), output
+        # Not kubernetes.core's word for it: a warning about a canary Deployment not found.
+        assert not [line for line in output.splitlines() if "WARNING" in line and CANARY in line]
+    assert snapshot(cluster) == before
     assert cluster.ledger()["status"] == ""
     assert cluster.weight() == 0
