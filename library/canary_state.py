@@ -24,7 +24,10 @@ options:
     required: true
     choices: [read, start, record, status, release]
   image:
-    description: For O(action=start), the canary image of a new release.
+    description:
+      - For O(action=start), the canary image of a new release.
+      - For O(action=read), the image about to be released; RV(already_released) says whether
+        that would only repeat a finished release.
     type: str
   event:
     description: For O(action=record) and O(action=status), the history entry; needs an C(event) key.
@@ -107,6 +110,12 @@ ledger:
     image: {description: The canary image., type: str}
     stable_image: {description: The image stable ran when the release started., type: str}
     history: {description: Every action and measurement, oldest first., type: list}
+already_released:
+  description:
+    - For O(action=read) with O(image), why releasing that image would only repeat a finished
+      release (stable runs it and its release ended promoted); empty otherwise.
+  returned: success
+  type: str
 in_progress:
   description: Whether a release is in progress (initialized, progressing or paused).
   returned: success
@@ -138,6 +147,7 @@ from ansible.module_utils.ledger import (
     STATUSES,
     LedgerError,
     next_stage,
+    repeated_release,
     require_active,
     start_release,
 )
@@ -257,6 +267,11 @@ def main():
             after = ledger.read()
             if action == "release":
                 result["changed"] = lock.release()
+            if action == "read" and params["image"]:
+                stable_image = _stable_image(cluster, release)
+                result["already_released"] = (
+                    repeated_release(after, params["image"], stable_image) or ""
+                )
         else:
             before, after = ledger.update(change)
             result["changed"] = True

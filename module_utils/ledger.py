@@ -177,6 +177,21 @@ def require_active(state):
         )
 
 
+def repeated_release(state, image, stable_image):
+    """Why a release of ``image`` would only repeat a finished one (a sentence), or None.
+
+    Stable runs it and the last release, of that very image, ended promoted: every stage
+    would bake again (days, in production) and notify again, for nothing.
+    """
+    if not image or state["status"] != "promoted" or not state["image"] == image == stable_image:
+        return None
+    ended = next(
+        (e.get("at") for e in reversed(state["history"]) if e.get("event") == "promoted"), None
+    )
+    when = f" at {ended}" if ended else ""
+    return f"{image} is already released: stable runs it, and its release ended promoted{when}"
+
+
 def start_release(state, image, stable_image, stages, holder, allow_new=True):
     """Begin a new release or resume the one in progress; return the history event.
 

@@ -51,6 +51,28 @@ def test_healthy_release_goes_through_every_stage_and_is_promoted(cluster):
     )
     assert cluster.lock_holder() is None
 
+    # The same image again: said, and nothing is backed up, baked, notified or written.
+    before = snapshot(cluster)
+    code, output = run_playbook("release.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
+    assert code == 0, output
+    assert (
+        f"frontend: {HEALTHY_IMAGE} is already released: stable runs it, and its release "
+        "ended promoted at "
+    ) in " ".join(output.split()), output
+    assert "TASK [Take the release lock" not in output
+    assert snapshot(cluster) == before
+    # Unless asked to: the dry run goes on to the lock.
+    code, output = run_playbook(
+        "prepare.yml",
+        "--check",
+        "-e",
+        f"canary_image={HEALTHY_IMAGE}",
+        "-e",
+        "canary_release_again=true",
+    )
+    assert "already released" not in output
+    assert "TASK [Take the release lock and start the ledger]" in output, output
+
 
 def rolled_back(cluster, output, stage, *evidence):
     """Assert the rollback at ``stage``; the reason names one of ``evidence``."""

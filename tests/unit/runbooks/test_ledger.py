@@ -12,6 +12,7 @@ from ansible.module_utils.ledger import (
     conclude_stage,
     empty_state,
     next_stage,
+    repeated_release,
     start_release,
 )
 
@@ -69,6 +70,35 @@ def test_new_release_after_a_finished_one_resets_the_counters():
     _, after = start(book, image="app:3")
     assert (after["stage"], after["failed_checks"], after["image"]) == (0, 0, "app:3")
     assert [e["event"] for e in after["history"]] == ["release_started", "release_started"]
+
+
+def promoted(image="app:2"):
+    state = empty_state("frontend")
+    state.update(status="promoted", image=image)
+    state["history"] = [{"at": "2026-12-08T01:00:00Z", "event": "promoted", "image": image}]
+    return state
+
+
+def test_releasing_a_promoted_image_stable_runs_again_only_repeats_it():
+    assert repeated_release(promoted(), "app:2", "app:2") == (
+        "app:2 is already released: stable runs it, and its release ended promoted at "
+        "2026-12-08T01:00:00Z"
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "image", "stable"),
+    [
+        (promoted(), "app:3", "app:2"),  # another image
+        (promoted(), "app:2", "app:1"),  # stable was moved back since
+        ({**promoted(), "status": "rolled_back"}, "app:2", "app:2"),  # it never made it
+        (empty_state("frontend"), "app:2", "app:2"),  # no release recorded
+        (promoted(), "", "app:2"),  # no image: resume
+    ],
+    ids=["another-image", "stable-moved", "rolled-back", "no-ledger", "no-image"],
+)
+def test_anything_else_is_a_release(state, image, stable):
+    assert repeated_release(state, image, stable) is None
 
 
 @pytest.mark.parametrize(
