@@ -1,4 +1,5 @@
-"""prepare.yml and the canary namespace, in ansible-playbook runs as the runbooks' ServiceAccount.
+"""prepare.yml and the canary namespace, in ansible-playbook runs as the runbooks' ServiceAccount;
+and a prepare that fails, rolled back.
 
 A deleted namespace stays Terminating until its pods have stopped (a preStop sleep
 here), and admission refuses new objects in it: prepare waits, at most rollout_timeout,
@@ -12,7 +13,7 @@ import pytest
 
 from sandbox.releases import wait_for
 
-from .shop import NEW, OLD, flat, image_of, pod_ready, pod_template
+from .shop import NEVER_READY, NEW, OLD, flat, image_of, pod_ready, pod_template
 
 pytestmark = pytest.mark.slow
 
@@ -116,3 +117,17 @@ def test_a_canary_that_pod_security_refuses_fails_prepare_with_the_servers_reaso
     assert shop.pods("canary") == []
     assert shop.settled(OLD), shop.pods()
     assert image_of(shop.stable()) == OLD
+
+
+def test_a_canary_that_never_becomes_ready_is_rolled_back_by_prepare(make_shop):
+    shop = make_shop()
+    code, output = shop.run("prepare.yml", "-e", f"canary_image={NEVER_READY}")
+    assert code != 0, output
+    assert f"frontend rolled back: deployment {shop.canary_namespace}/" in flat(output), output
+    ledger = shop.ledger().read()
+    assert ledger["status"] == "rolled_back", ledger
+    assert ledger["reason"].startswith("prepare failed: deployment "), ledger["reason"]
+    # Not left at 1 replica, half done: scaled to 0, out of traffic, the lock free.
+    assert shop.canary()["spec"]["replicas"] == 0
+    assert shop.weight() == "0"
+    assert shop.lock_holder() is None

@@ -26,7 +26,7 @@ def test_dry_run_of_prepare_changes_nothing_and_shows_no_secret(cluster):
     assert snapshot(cluster) == before
 
 
-def test_a_write_the_api_server_refuses_says_why_and_frees_the_lock(cluster):
+def test_a_write_the_api_server_refuses_says_why_and_rolls_back(cluster):
     """--check sends the canary's writes as server-side dry runs: quota admission answers."""
     code, output = run_playbook("prepare.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
     assert code == 0, output
@@ -48,10 +48,15 @@ def test_a_write_the_api_server_refuses_says_why_and_frees_the_lock(cluster):
     ), output
     assert snapshot(cluster) == before
     assert cluster.canary() is None
-    # The same refusal for real: the run fails in the server's words and frees the lock.
+    # The same refusal for real: the run rolls back, fails in the server's words, says so
+    # in the ledger and frees the lock.
     code, output = run_playbook("prepare.yml", "-e", f"canary_image={HEALTHY_IMAGE}")
     assert code != 0
+    assert "frontend rolled back: 403 Forbidden" in " ".join(output.split()), output
     assert "exceeded quota: no-more-deployments" in output, output
+    ledger = cluster.ledger()
+    assert ledger["status"] == "rolled_back", ledger
+    assert ledger["reason"].startswith("prepare failed: 403 Forbidden"), ledger["reason"]
     assert cluster.canary() is None
     assert not cluster.lock_holder()
 
