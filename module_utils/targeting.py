@@ -21,6 +21,14 @@ matches decides its track:
   At weight 0 (before the first stage, after a rollback) only forced requests reach the
   canary. A request no rule matches goes to stable.
 
+User ids and attribute values are UTF-8 text. On the wire (a header or a cookie) they
+travel as raw UTF-8 or percent-encoded UTF-8 (``%E5%8C%97%E4%BA%AC`` is ``北京``): both
+mean the same text (``wire_text``), so an id or a value holding a literal ``%`` followed
+by two hex digits is sent as ``%25``. The bucket is md5 of that text's UTF-8 bytes, and a
+``match`` or ``regions`` word matches it case-insensitively (``casefold``), with no
+further normalization: the same characters in other code points are other text. The
+spec's own words are written as text, never percent-encoded.
+
 The playbooks (filters ``canary_bucket``, ``canary_in``, ``canary_target``), the spec
 check, the configmap provider and the sandbox router all use this file. It imports
 nothing from the project, so the filter plugin and the router can load it by path.
@@ -29,6 +37,7 @@ nothing from the project, so the filter plugin and the router can load it by pat
 import copy
 import hashlib
 import re
+import urllib.parse
 
 STABLE, CANARY = "stable", "canary"
 FORCE_VALUES = {"always": CANARY, "never": STABLE}
@@ -53,9 +62,24 @@ TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def wire_text(value):
+    """The text an id or attribute value stands for: percent-encoded UTF-8 decoded, raw kept.
+
+    A value that is not valid percent-encoded UTF-8 (``100%``, ``%FF``) is taken as written.
+    """
+    text = str(value).strip()
+    if "%" not in text:
+        return text
+    try:
+        return urllib.parse.unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        return text
+
+
 def user_bucket(user_id):
     """Return the user's bucket, an integer in 0..99."""
-    digest = hashlib.md5(str(user_id).encode("utf-8"), usedforsecurity=False).hexdigest()
+    text = wire_text(user_id)
+    digest = hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
     return int(digest[:8], 16) % 100
 
 
@@ -364,7 +388,7 @@ def _truth(text):
 def _condition(expected):
     """A predicate on an attribute's text for one ``match`` entry (or a regions list)."""
     if isinstance(expected, bool):
-        return lambda text: _truth(text) is expected
+        return lambda text: _truth(wire_text(text)) is expected
     if isinstance(expected, int | dict):
         low, high = (
             (expected, expected)
@@ -374,7 +398,7 @@ def _condition(expected):
 
         def in_range(text):
             try:
-                number = int(text)
+                number = int(wire_text(text))
             except ValueError:
                 return False
             return (low is None or low <= number) and (high is None or number <= high)
@@ -383,7 +407,7 @@ def _condition(expected):
     words = frozenset(
         word.strip().casefold() for word in (expected if isinstance(expected, list) else [expected])
     )
-    return lambda text: text.casefold() in words
+    return lambda text: wire_text(text).casefold() in words
 
 
 class Targeting:
@@ -446,6 +470,7 @@ class Targeting:
             bucket = user_bucket(user) if user else None
             # Without a user id only a whole share can place the request.
             canary = share >= 100 or (bucket is not None and bucket < share)
+            user = wire_text(user) if user else user
             return _decision(CANARY if canary else STABLE, rule, False, share, bucket, user)
         return _decision(STABLE, None, False)
 

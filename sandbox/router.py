@@ -222,6 +222,7 @@ class Router:
 
     def pick(self, command, target, headers):
         """(Choice, backend or None, the path to send) for one request."""
+        headers = routing.decoded_headers(headers)
         rules = self.rules
         track, path = self.addressed(target)
         if track:

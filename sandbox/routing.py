@@ -10,7 +10,7 @@ request is decided by ``module_utils/targeting.py``, the code behind the playboo
 """
 
 import dataclasses
-import http.cookies
+import http.client
 import importlib.util
 import itertools
 import logging
@@ -43,14 +43,42 @@ class Choice:
     status: int = 0
 
 
-def cookies_of(cookie_header):
-    """The request's cookies by name; a header that does not parse gives none."""
-    cookies = http.cookies.SimpleCookie()
+def http_text(value):
+    """A header value as the client wrote it.
+
+    http.server decodes header bytes as ISO-8859-1, as HTTP/1.1 says; clients send ids
+    and regions as UTF-8, so bytes that are valid UTF-8 are read as UTF-8 again.
+    """
     try:
-        cookies.load(cookie_header or "")
-    except http.cookies.CookieError:
-        return {}
-    return {name: morsel.value for name, morsel in cookies.items()}
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
+def decoded_headers(message):
+    """The request's headers (an ``email.message.Message``) with ``http_text`` values."""
+    decoded = http.client.HTTPMessage()
+    for name, value in message.items():
+        decoded[name] = http_text(value)
+    return decoded
+
+
+def cookies_of(cookie_header):
+    """The request's cookies by name (RFC 6265 ``name=value; ...``), the first of a name.
+
+    Values are kept as sent, raw UTF-8 included (which ``http.cookies`` drops), with the
+    optional double quotes taken off; pieces without a token name and ``=`` are skipped.
+    """
+    cookies = {}
+    for piece in (cookie_header or "").split(";"):
+        name, equals, value = piece.strip().partition("=")
+        if not equals or not targeting.TOKEN.match(name):
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        cookies.setdefault(name, value)
+    return cookies
 
 
 def user_id(headers, cookie_header):

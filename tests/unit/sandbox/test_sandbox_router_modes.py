@@ -311,6 +311,19 @@ def test_the_configmap_leaves_each_request_to_sandbox_routing(cluster, routed):
     write(cluster, seeded("ConfigMap"))
 
 
+def test_ids_in_any_script_are_split_as_their_utf8_bytes_by_header_and_cookie(cluster, routed):
+    configmap = seeded("ConfigMap")
+    configmap["data"]["canary_percentage"] = "50"
+    write(cluster, configmap)
+    _, url = routed("configmap")
+    for n in range(40):
+        user = f"{'用户ユーザーمستخدمχρήστης🎬'[n % 20]}-{n}"
+        track = "canary" if bucketing.in_canary(user, 50) else "stable"
+        assert ask(url, {"X-User-Id": user.encode()})[1] == track, user
+        assert ask(url, {"Cookie": f"user_id={user}".encode()})[1] == track, user
+    write(cluster, seeded("ConfigMap"))
+
+
 def test_openshift_route_splits_by_weight_and_forces_nothing(cluster, routed):
     # A Route reaches its own namespace only: the router config puts the canary there.
     endpoints(cluster, NS, "frontend-canary", "canary-a")
