@@ -89,8 +89,9 @@ molecule: setup
 molecule-kind: setup
 	cd $(CURDIR) && $(VENV)/bin/molecule test -s kind
 
+# make bench ONLY="stage_overhead rollback_reaction" measures only those.
 bench: setup
-	$(PYTHON) -m bench
+	$(PYTHON) -m bench $(ONLY)
 
 sandbox-up: setup
 	$(PYTHON) -m sandbox up

@@ -27,6 +27,7 @@
     provider, and the time from canary_traffic returning to the router applying the weight.
 
 Figures only: nothing here asserts a time. Results also go to bench/results/.
+``python -m bench NAME...`` measures only those (``stage_overhead rollback_reaction``, ...).
 """
 
 import json
@@ -48,20 +49,36 @@ from bench import (
 )
 from bench.common import RESULTS_DIR, Sandbox
 
+# In the order they run; the first ones share the sandbox and its peak memory.
+ON_THE_SANDBOX = {
+    "stage_overhead": stages.measure,
+    "rollback_reaction": lambda sandbox: reaction.measure(sandbox, runs=3),
+    "split_accuracy": lambda sandbox: split.measure(sandbox, users=10_000),
+    "traffic_providers": providers.measure,
+    "fault_to_verdict": severities.measure,
+    "analysis_round": rounds.measure,
+    "validation_per_stage": validation.measure,
+}
+ON_THEIR_OWN = {"baseline_judge": judge.measure, "load_generator": loadtest.measure}
 
-def main():
+
+def main(names):
+    unknown = sorted(set(names) - set(ON_THE_SANDBOX) - set(ON_THEIR_OWN))
+    if unknown:
+        known = ", ".join([*ON_THE_SANDBOX, *ON_THEIR_OWN])
+        print(f"python -m bench: unknown {', '.join(unknown)}; choose from {known}")
+        return 2
+    chosen = set(names or [*ON_THE_SANDBOX, *ON_THEIR_OWN])
     results = {}
-    with Sandbox() as sandbox, memory.PeakSampler(sandbox.pids) as sampler:
-        results["stage_overhead"] = stages.measure(sandbox)
-        results["rollback_reaction"] = reaction.measure(sandbox, runs=3)
-        results["split_accuracy"] = split.measure(sandbox, users=10_000)
-        results["traffic_providers"] = providers.measure(sandbox)
-        results["fault_to_verdict"] = severities.measure(sandbox)
-        results["analysis_round"] = rounds.measure(sandbox)
-        results["validation_per_stage"] = validation.measure(sandbox)
-        results["peak_memory"] = sampler.report()
-    results["baseline_judge"] = judge.measure()
-    results["load_generator"] = loadtest.measure()
+    if chosen & set(ON_THE_SANDBOX):
+        with Sandbox() as sandbox, memory.PeakSampler(sandbox.pids) as sampler:
+            for name, measure in ON_THE_SANDBOX.items():
+                if name in chosen:
+                    results[name] = measure(sandbox)
+            results["peak_memory"] = sampler.report()
+    for name, measure in ON_THEIR_OWN.items():
+        if name in chosen:
+            results[name] = measure()
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, time.strftime("bench-%Y%m%d-%H%M%S.json"))
     with open(path, "w") as handle:
@@ -71,4 +88,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -11,9 +11,26 @@ INTERVAL = 2.0
 FAILURE_LIMIT = 2
 TARGET_SECONDS = 1.25 * (INTERVAL * FAILURE_LIMIT) + 3
 ERROR_RATIO = "0.5"
-# From arming the fault to its start: the armed pods roll out, then stage 1 scales,
-# validates, takes 5% and starts its bake, all before the fault begins.
-FAULT_DELAY_SECONDS = 20.0
+# The sandbox spec's analysis window: the first measurement must not see the requests and
+# the failed scrapes of the canary pods the armed ones replace.
+WINDOW_SECONDS = 10.0
+# From arming the fault to its start: the armed pods roll out, the replaced ones stop and
+# leave the window, then stage 1 scales, validates, takes 5% and starts its bake, all
+# before the fault begins.
+FAULT_DELAY_SECONDS = 35.0
+
+
+def arm_fault(release, fault=None):
+    """Arm the prepared canary with ``fault``, due FAULT_DELAY_SECONDS from now; return when.
+
+    Returns once the armed pods alone serve and the replaced ones have left the analysis
+    window, so that nothing but the fault changes during the bake it is measured in.
+    """
+    fault_at = time.time() + FAULT_DELAY_SECONDS
+    inject_fault(release, fault_at, fault)
+    wait_for("the armed canary to roll out", lambda: canary_rolled_out(release))
+    time.sleep(WINDOW_SECONDS)
+    return fault_at
 
 
 def inject_fault(release, start_at, fault=None):
@@ -26,25 +43,23 @@ def inject_fault(release, start_at, fault=None):
 
 
 def canary_rolled_out(release):
+    """The armed pods ready, and the ones they replaced gone (not only terminating)."""
     deployment = release.canary()
     status = deployment.get("status", {})
-    return status.get("observedGeneration", 0) >= deployment["metadata"][
-        "generation"
-    ] and status.get("updatedReplicas") == status.get("readyReplicas") == status.get("replicas")
+    pods = release.api.list("Pod", CANARY_NAMESPACE, label_selector="track=canary")
+    return (
+        status.get("observedGeneration", 0) >= deployment["metadata"]["generation"]
+        and status.get("updatedReplicas") == status.get("readyReplicas") == status.get("replicas")
+        and len(pods) == status.get("replicas")
+    )
 
 
 def one_run(release, log):
-    """prepare, arm the canary's fault, promote stage 1 and time the rollback.
-
-    The fault is armed (the pods restart with it) before the stage starts, so
-    nothing but the fault changes during the bake it is measured in.
-    """
+    """prepare, arm the canary's fault, promote stage 1 and time the rollback."""
     release.reset()
     if playbook("prepare.yml", "-e", f"canary_image={HEALTHY_IMAGE}", log=log).returncode:
         raise RuntimeError("prepare.yml failed")
-    fault_at = time.time() + FAULT_DELAY_SECONDS
-    inject_fault(release, fault_at)
-    wait_for("the armed canary to roll out", lambda: canary_rolled_out(release))
+    fault_at = arm_fault(release)
     run = playbook("promote.yml", "-e", "canary_sandbox_bake=120s", background=True, log=log)
     try:
         wait_for("stage 1 to take its 5%", lambda: release.weight() == 5 or run.poll() is not None)

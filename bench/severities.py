@@ -11,11 +11,10 @@ judged the tier's check, and what the stage became:
 
 import os
 import tempfile
-import time
 
 from bench.common import parse_time, playbook, row
-from bench.reaction import FAULT_DELAY_SECONDS, canary_rolled_out, inject_fault
-from sandbox.releases import HEALTHY_IMAGE, wait_for
+from bench.reaction import arm_fault
+from sandbox.releases import HEALTHY_IMAGE
 
 TIERS = {
     "critical": ("error_rate", {"FAULT_ERROR_RATIO": "0.5"}),
@@ -35,9 +34,7 @@ def one_run(release, check, fault, log):
     release.reset()
     if playbook("prepare.yml", "-e", f"canary_image={HEALTHY_IMAGE}", log=log).returncode:
         raise RuntimeError("prepare.yml failed")
-    fault_at = time.time() + FAULT_DELAY_SECONDS
-    inject_fault(release, fault_at, fault)
-    wait_for("the armed canary to roll out", lambda: canary_rolled_out(release))
+    fault_at = arm_fault(release, fault)
     playbook("promote.yml", "-e", f"canary_sandbox_bake={BAKE}", log=log)
     ledger = release.ledger()
     judged = [
