@@ -14,7 +14,7 @@ import pytest
 
 from sandbox import state
 
-from .shop import NEW, OLD, REPLICAS, STABLE, flat, image_of, pod_template, serving
+from .shop import NEW, OLD, REPLICAS, STABLE, flat, image_of, pod_image, pod_template, serving
 
 pytestmark = pytest.mark.slow
 
@@ -130,6 +130,30 @@ def test_a_finalize_whose_stable_rollout_does_not_finish_leaves_the_canary_servi
     assert shop.ledger().read()["status"] == "promoted"
     assert shop.canary() is None
     assert shop.weight() == "0"
+
+
+def test_a_stable_rollout_a_quota_holds_is_never_called_promoted(released):
+    shop = released()
+    # Room for stable's pods and not one more: the rollout cannot surge a new pod.
+    quota = {"name": "no-surge", "namespace": shop.namespace}
+    shop.admin.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ResourceQuota",
+            "metadata": quota,
+            "spec": {"hard": {"pods": str(REPLICAS)}},
+        }
+    )
+    code, output = shop.run("finalize.yml")
+    assert code != 0, output
+    text = flat(output)
+    assert "Finalize blocked, the canary keeps serving" in text, output
+    assert re.search(r"pods not created: .*exceeded quota: no-surge", text), output
+    ledger = shop.ledger().read()
+    assert ledger["status"] == "progressing"
+    assert ledger["history"][-1]["event"] == "finalize_blocked"
+    assert shop.canary() is not None and shop.weight() == "100"
+    assert {pod_image(pod) for pod in shop.pods()} == {OLD}
 
 
 def test_rollback_puts_stable_back_on_its_image(released):
