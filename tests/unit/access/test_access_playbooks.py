@@ -41,7 +41,7 @@ def test_the_first_role_checks_the_spec_and_the_playbooks_permissions(name):
 
 
 def test_the_role_runs_the_check_right_after_the_spec_and_knows_every_phase():
-    validate, check = load(os.path.join(ROLE, "tasks", "main.yml"))
+    validate, check, *_ = load(os.path.join(ROLE, "tasks", "main.yml"))
     assert "canary_spec" in validate
     assert check["canary_access"]["phase"] == "{{ canary_spec_phase }}"
     options = load(os.path.join(ROLE, "meta", "argument_specs.yml"))["argument_specs"]["main"]
