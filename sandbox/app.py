@@ -142,7 +142,7 @@ class Handler(BaseHTTPRequestHandler):
         rps = self.app.meter.hit()
         body = self.read_body()
         if path not in FAULT_FREE_PATHS:
-            decision = self.app.injector.decide(rps)
+            decision = self.app.injector.decide(rps, path)
             if decision.delay:
                 time.sleep(decision.delay)
             if decision.error:

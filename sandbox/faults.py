@@ -4,7 +4,9 @@ A canary release is only worth testing if the canary can be bad. Ratios are spre
 evenly over the requests (3% errors is one failed request in every 33 or 34, not a
 coin toss per request), so a demo or a test sees the same fault every run even at the
 low request counts of a 5% stage. ``FAULT_MIN_RPS`` makes a fault that only shows
-under load; ``FAULT_START_AT`` makes a version go bad after a while.
+under load; ``FAULT_START_AT`` makes a version go bad after a while; ``FAULT_PATHS``
+(comma-separated API paths) limits the fault to those endpoints, the ratios then
+counting their requests only.
 """
 
 import collections
@@ -32,15 +34,19 @@ class FaultConfig:
     latency_ratio: float = 1.0
     min_rps: float = 0.0
     start_at: float = 0.0
+    # The endpoints that misbehave; empty: every API endpoint.
+    paths: tuple = ()
 
     @classmethod
     def from_env(cls, env):
+        paths = tuple(p.strip() for p in env.get("FAULT_PATHS", "").split(",") if p.strip())
         return cls(
             error_ratio=min(1.0, max(0.0, _float(env, "FAULT_ERROR_RATIO", 0.0))),
             latency_seconds=max(0.0, _float(env, "FAULT_LATENCY_SECONDS", 0.0)),
             latency_ratio=min(1.0, max(0.0, _float(env, "FAULT_LATENCY_RATIO", 1.0))),
             min_rps=max(0.0, _float(env, "FAULT_MIN_RPS", 0.0)),
             start_at=_float(env, "FAULT_START_AT", 0.0),
+            paths=paths,
         )
 
     @property
@@ -101,9 +107,11 @@ class FaultInjector:
         self._errors = EvenShare(config.error_ratio)
         self._lock = threading.Lock()
 
-    def decide(self, current_rps):
+    def decide(self, current_rps, path=None):
         config = self.config
         if not config.active or self.clock() < config.start_at or current_rps < config.min_rps:
+            return Decision()
+        if config.paths and path not in config.paths:
             return Decision()
         with self._lock:
             delayed = config.latency_seconds > 0 and self._delays.pick()

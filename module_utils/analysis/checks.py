@@ -10,7 +10,7 @@ from collections import namedtuple
 
 from ansible.module_utils.analysis.templating import render_query
 
-CheckType = namedtuple("CheckType", "build fields infinite_is_data needs_traffic")
+CheckType = namedtuple("CheckType", "build fields infinite_is_data needs_traffic per_route")
 CheckType.__doc__ = """One kind of check.
 
 build: ``build(check, analysis, track) -> str``, the PromQL of the check on ``track``.
@@ -18,12 +18,22 @@ fields: check fields the kind requires and that no other kind accepts.
 infinite_is_data: whether ±Inf is a real measurement (a quantile beyond the largest
     finite bucket) rather than an artefact such as a division by zero.
 needs_traffic: whether the value means anything without requests (``min_requests``).
+per_route: whether a check may be limited to one API route (``route``): the requests'
+    ``metrics.route_label`` label (``path``) equal to it.
 """
 
 
 def matchers(selector, *extra):
     """Join the canary's label matchers with check-specific ones into ``{...}``."""
     return "{" + ",".join(part for part in (selector, *extra) if part) + "}"
+
+
+def route_matcher(check, analysis):
+    """``path="/api/ai/generate"`` for a check limited to a route; None for all of them."""
+    route = check.get("route")
+    if not route:
+        return None
+    return f'{analysis["metrics"]["route_label"]}="{route}"'
 
 
 def error_rate_query(check, analysis, track):
@@ -34,16 +44,17 @@ def error_rate_query(check, analysis, track):
     never a perfect score.
     """
     requests, window = analysis["metrics"]["requests"], analysis["window"]
-    selector = track_selector(analysis, track)
-    server_errors = matchers(selector, 'code=~"5.."')
+    selector, route = track_selector(analysis, track), route_matcher(check, analysis)
+    server_errors = matchers(selector, route, 'code=~"5.."')
     errors = f"sum(rate({requests}{server_errors}[{window}]))"
-    total = f"sum(rate({requests}{matchers(selector)}[{window}]))"
+    total = f"sum(rate({requests}{matchers(selector, route)}[{window}]))"
     return f"({errors} or vector(0)) / {total}"
 
 
 def latency_query(check, analysis, track):
     """The configured quantile of request duration in seconds, from the histogram."""
-    buckets = f"{analysis['metrics']['duration']}_bucket{matchers(track_selector(analysis, track))}"
+    selector = matchers(track_selector(analysis, track), route_matcher(check, analysis))
+    buckets = f"{analysis['metrics']['duration']}_bucket{selector}"
     return (
         f"histogram_quantile({check['quantile']:g}, "
         f"sum by (le) (rate({buckets}[{analysis['window']}])))"
@@ -68,10 +79,10 @@ def requests_query(analysis):
 
 
 CHECK_TYPES = {
-    "error_rate": CheckType(error_rate_query, (), False, True),
-    "latency": CheckType(latency_query, ("quantile",), True, True),
-    "availability": CheckType(availability_query, (), False, False),
-    "promql": CheckType(promql_query, ("query",), False, True),
+    "error_rate": CheckType(error_rate_query, (), False, True, True),
+    "latency": CheckType(latency_query, ("quantile",), True, True, True),
+    "availability": CheckType(availability_query, (), False, False, False),
+    "promql": CheckType(promql_query, ("query",), False, True, False),
 }
 
 

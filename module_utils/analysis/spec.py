@@ -29,8 +29,12 @@ DEFAULT_METRICS = {
     "requests": "http_requests_total",
     "duration": "http_request_duration_seconds",
     "up": "up",
+    # The requests' label naming the API route, which a check's ``route`` selects.
+    "route_label": "path",
 }
-CHECK_FIELDS = ("name", "type", "quantile", "query", "min", "max", "severity")
+CHECK_FIELDS = ("name", "type", "quantile", "query", "route", "min", "max", "severity")
+# An API route as a PromQL label value: a path, nothing to escape.
+ROUTE_RE = re.compile(r'/[^"\\\s]*')
 BASELINE_DEFAULTS = {
     "confidence": 0.98,
     "tolerance": 0.25,
@@ -92,6 +96,7 @@ ANALYSIS_ARGUMENT_SPEC = {
         "required": True,
         "options": {
             **QUERY_OPTIONS,
+            "route": {"type": "str"},
             "min": {"type": "float"},
             "max": {"type": "float"},
             "severity": {"type": "str", "default": "critical", "choices": list(SEVERITIES)},
@@ -356,6 +361,15 @@ def _type_fields(check, path, errors):
     query = check.get("query")
     if query is not None and (not isinstance(query, str) or not query.strip()):
         errors.append(f"{_path(path, 'query')}: must be a non-empty PromQL expression")
+    route = check.get("route")
+    if route is not None and not CHECK_TYPES[kind].per_route:
+        per_route = ", ".join(sorted(t for t, spec in CHECK_TYPES.items() if spec.per_route))
+        errors.append(f"{_path(path, 'route')}: only {per_route} checks take a route, not {kind}")
+    elif route is not None and not (isinstance(route, str) and ROUTE_RE.fullmatch(route)):
+        errors.append(
+            f"{_path(path, 'route')}: must be an API path such as /api/ai/generate "
+            f"(no quotes, backslashes or spaces), got {route!r}"
+        )
     return True
 
 

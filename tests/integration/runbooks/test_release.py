@@ -3,7 +3,7 @@
 The faulty versions are sandbox images whose build misbehaves (sandbox/images.yaml):
 1.2.0-errors answers 3% of requests with 500, 1.2.0-slow answers every request
 after 2.5 s, 1.2.0-overload fails only once one replica serves more than the
-5% stage sends it.
+5% stage sends it, 1.2.0-generate-errors fails 2.5% of script generations only.
 """
 
 import re
@@ -11,9 +11,12 @@ import re
 import pytest
 
 from sandbox.releases import CANARY, CANARY_NAMESPACE, HEALTHY_IMAGE, SEED_IMAGE, wait_for
+from tests.bad_specs import merged
 
 from .conftest import run_playbook
-from .test_bad_input import snapshot
+from .test_bad_input import snapshot, spec_file
+
+GENERATE = "/api/ai/generate"
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -120,6 +123,33 @@ def test_latency_only_fault_is_caught_by_the_latency_check(cluster):
         assert measurement["values"]["error_rate"][1] == "pass"
         assert measurement["values"]["latency_p99"][1] == "fail"
         assert measurement["values"]["latency_p99"][0] > 2.0
+
+
+def test_a_fault_on_one_endpoint_is_caught_by_a_check_of_its_route(cluster, tmp_path):
+    """2.5 % of script generations fail: 0.75 % of all requests, under the 1 % gate."""
+    checks = [
+        {"name": "error_rate", "type": "error_rate", "max": 0.01},
+        {"name": "generate_errors", "type": "error_rate", "max": 0.01, "route": GENERATE},
+    ]
+    spec = merged(
+        {"stages": [{"weight": 50, "replicas": 1, "bake": "20s"}], "analysis": {"checks": checks}}
+    )
+    code, output = run_playbook(
+        "release.yml",
+        "-e",
+        spec_file(tmp_path, spec),
+        "-e",
+        "canary_image=yyc3/short-drama-frontend:1.2.0-generate-errors",
+    )
+    assert code != 0
+    ledger = rolled_back(cluster, output, 1, "generate_errors")
+    measured = events(ledger, "measurement")
+    failing = [m for m in measured if m["verdict"] != "pass"]
+    assert failing
+    for measurement in failing:
+        assert measurement["values"]["generate_errors"][1] == "fail"
+    # Diluted over every route the fault stays under the gate.
+    assert all(m["values"]["error_rate"][1] == "pass" for m in measured), measured
 
 
 def test_rollback_with_nothing_released_says_so_and_changes_nothing_twice(cluster):

@@ -1,8 +1,10 @@
 """Query building: one PromQL expression per check type."""
 
+import re
+
 import pytest
 from ansible.module_utils.analysis.checks import CHECK_TYPES, build_query
-from ansible.module_utils.analysis.spec import validate_analysis
+from ansible.module_utils.analysis.spec import AnalysisSpecError, validate_analysis
 
 SELECTOR = 'namespace="yyc3-short-drama-canary",track="canary"'
 
@@ -35,6 +37,44 @@ def test_latency():
         "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket"
         '{namespace="yyc3-short-drama-canary",track="canary"}[1m])))'
     )
+
+
+def test_error_rate_and_latency_of_one_route():
+    route = {"route": "/api/ai/generate"}
+    assert query_for({"name": "e", "type": "error_rate", "max": 0.01, **route}) == (
+        '(sum(rate(http_requests_total{namespace="yyc3-short-drama-canary",track="canary",'
+        'path="/api/ai/generate",code=~"5.."}[1m])) or vector(0)) / '
+        "sum(rate(http_requests_total"
+        '{namespace="yyc3-short-drama-canary",track="canary",path="/api/ai/generate"}[1m]))'
+    )
+    latency = {"name": "l", "type": "latency", "quantile": 0.9, "max": 2.0, **route}
+    assert query_for(latency, metrics={"route_label": "handler"}) == (
+        "histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket"
+        '{namespace="yyc3-short-drama-canary",track="canary",handler="/api/ai/generate"}[1m])))'
+    )
+
+
+@pytest.mark.parametrize(
+    ("check", "error"),
+    [
+        (
+            {"type": "availability", "min": 0.99, "route": "/api/health"},
+            "checks[0].route: only error_rate, latency checks take a route, not availability",
+        ),
+        (
+            {"type": "error_rate", "max": 0.01, "route": 'x"}'},
+            "checks[0].route: must be an API path such as /api/ai/generate",
+        ),
+        (
+            {"type": "error_rate", "max": 0.01, "route": "/a b"},
+            "checks[0].route: must be an API path",
+        ),
+    ],
+)
+def test_a_route_is_refused_where_it_cannot_apply_or_could_break_the_query(check, error):
+    spec = {"prometheus": {"url": "http://127.0.0.1:19090"}, "selector": SELECTOR}
+    with pytest.raises(AnalysisSpecError, match=re.escape(error)):
+        validate_analysis({**spec, "checks": [{"name": "c", **check}]})
 
 
 def test_availability():

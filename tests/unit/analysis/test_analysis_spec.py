@@ -43,12 +43,14 @@ def test_defaults_are_filled():
         "requests": "http_requests_total",
         "duration": "http_request_duration_seconds",
         "up": "up",
+        "route_label": "path",
     }
     assert spec["checks"][0] == {
         "name": "error_rate",
         "type": "error_rate",
         "quantile": None,
         "query": None,
+        "route": None,
         "min": None,
         "max": 0.01,
         "severity": "critical",
@@ -138,8 +140,8 @@ def test_validated_spec_validates_again_unchanged():
         ),
         (
             lambda s: s["checks"][0].update(maximum=0.01),
-            "analysis.checks[0]: unknown field(s) maximum; allowed: name, type, quantile, query, min, "
-            "max, severity",
+            "analysis.checks[0]: unknown field(s) maximum; allowed: name, type, quantile, query, "
+            "route, min, max, severity",
         ),
         (
             lambda s: s.update(checks=[]),
@@ -289,7 +291,7 @@ def test_validated_spec_validates_again_unchanged():
         ),
         (
             lambda s: s.update(metrics={"errors": "x"}),
-            "analysis.metrics: unknown field(s) errors; allowed: requests, duration, up",
+            "analysis.metrics: unknown field(s) errors; allowed: requests, duration, up, route_label",
         ),
     ],
 )

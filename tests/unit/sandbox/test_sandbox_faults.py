@@ -66,3 +66,13 @@ def test_rate_meter_counts_the_last_window_only():
     assert meter.hit() == pytest.approx(51 / 5)
     now[0] = 5.5
     assert meter.hit() == pytest.approx(1 / 5)
+
+
+def test_paths_limit_the_fault_to_those_endpoints_and_count_their_requests_only():
+    env = {"FAULT_ERROR_RATIO": "0.25", "FAULT_PATHS": "/api/ai/generate, /api/login"}
+    injector = faults.FaultInjector(faults.FaultConfig.from_env(env))
+    elsewhere = [injector.decide(100, "/api/content/list") for _ in range(100)]
+    assert not any(d.error for d in elsewhere)
+    generated = [injector.decide(100, "/api/ai/generate") for _ in range(100)]
+    assert sum(d.error for d in generated) == 25
+    assert sum(injector.decide(100, "/api/login").error for _ in range(4)) == 1
