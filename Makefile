@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 setup: $(STAMP) system-packages kube-binaries
 
-# The first build takes about 11 minutes on 2 cores and 1.3 GB of Go caches; later
+# The first build takes about 12 minutes on 2 cores and 8.3 GB of Go caches; later
 # ones find the binaries in the cache (or KUBEBUILDER_ASSETS, or PATH) at once.
 kube-binaries: $(STAMP)
 	$(PYTHON) -m sandbox.kube build --link $(VENV)/bin
