@@ -110,10 +110,11 @@ def test_a_canary_that_pod_security_refuses_fails_prepare_with_the_servers_reaso
         r'"restricted:latest": allowPrivilegeEscalation != false'
     )
     assert re.search(reason, text), output
-    # What the playbook saw: the canary's ReplicaSet could not create a pod.
-    canary = shop.canary()
-    failure = next(c for c in canary["status"]["conditions"] if c["type"] == "ReplicaFailure")
-    assert (failure["status"], failure["reason"]) == ("True", "FailedCreate")
+    # Rolled back with the server's reason: the canary scaled to 0, never a pod of it.
+    ledger = shop.ledger().read()
+    assert ledger["status"] == "rolled_back", ledger
+    assert "violates PodSecurity" in ledger["reason"], ledger["reason"]
+    assert shop.canary()["spec"]["replicas"] == 0
     assert shop.pods("canary") == []
     assert shop.settled(OLD), shop.pods()
     assert image_of(shop.stable()) == OLD
