@@ -120,6 +120,10 @@ in_progress:
   description: Whether a release is in progress (initialized, progressing or paused).
   returned: success
   type: bool
+needs_rollback:
+  description: Whether a rollback has anything to undo (a release in progress, or one that ended failed).
+  returned: success
+  type: bool
 next_stage:
   description: The stage promote.yml runs next (1-based); greater than the number of stages when all passed.
   returned: success
@@ -146,6 +150,7 @@ from ansible.module_utils.ledger import (
     SETTABLE_FIELDS,
     STATUSES,
     LedgerError,
+    needs_rollback,
     next_stage,
     repeated_release,
     require_active,
@@ -291,6 +296,7 @@ def main():
     module.exit_json(
         ledger=after,
         in_progress=after["status"] in ACTIVE_STATUSES,
+        needs_rollback=needs_rollback(after),
         next_stage=next_stage(after),
         **result,
     )

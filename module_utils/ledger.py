@@ -168,6 +168,12 @@ def conclude_stage(state, stage, weight, result):
     }
 
 
+def needs_rollback(state):
+    """Whether a rollback has anything to undo: a release in progress, or one that ended
+    ``failed`` (stable not verified), which a rollback verifies again."""
+    return state["status"] in ACTIVE_STATUSES or state["status"] == "failed"
+
+
 def require_active(state):
     """Raise LedgerError unless a release is in progress."""
     if state["status"] not in ACTIVE_STATUSES:

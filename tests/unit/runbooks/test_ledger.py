@@ -11,6 +11,7 @@ from ansible.module_utils.ledger import (
     compact,
     conclude_stage,
     empty_state,
+    needs_rollback,
     next_stage,
     repeated_release,
     start_release,
@@ -242,3 +243,19 @@ def test_conclude_stage_pauses_a_stage_that_did_not_pass(verdict, status, stage_
     }
     expected_reason = "" if verdict == "pass" else f"stage 2 {stage_status}: {result['reason']}"
     assert state["reason"] == expected_reason
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("", False),
+        ("initialized", True),
+        ("progressing", True),
+        ("paused", True),
+        ("promoted", False),
+        ("rolled_back", False),
+        ("failed", True),
+    ],
+)
+def test_a_rollback_undoes_a_release_in_progress_or_verifies_a_failed_one_again(status, expected):
+    assert needs_rollback({**empty_state("frontend"), "status": status}) is expected
